@@ -1,0 +1,1 @@
+"""Pipeline orchestration: config, DAG executor, quota, run records, control store, dbt."""

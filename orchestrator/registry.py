@@ -1,0 +1,37 @@
+"""The explicit registry of processors: ``ps_type`` -> processor. Never imports by name from a file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from focusline.steps import Processor
+
+
+class Registry:
+    def __init__(self, processors: Mapping[str, Processor]) -> None:
+        self._processors = dict(processors)
+
+    def get(self, ps_type: str) -> Processor | None:
+        return self._processors.get(ps_type)
+
+    def names(self) -> list[str]:
+        return sorted(self._processors)
+
+    def with_processors(self, extra: Mapping[str, Processor]) -> Registry:
+        """A new registry with more processors (e.g. an integration's own step types)."""
+        return Registry({**self._processors, **extra})
+
+
+def default_registry() -> Registry:
+    """Every built-in ps_type. Imported lazily so `pipelines list` stays fast."""
+    from extract.openai.processors import BILLED_COST_PROCESSOR, USAGE_PROCESSOR
+
+    from orchestrator.dbt_step import DBT_BUILD_PROCESSOR
+
+    return Registry(
+        {
+            "genai.payg_usage": USAGE_PROCESSOR,
+            "genai.payg_billed_cost": BILLED_COST_PROCESSOR,
+            "dbt.build": DBT_BUILD_PROCESSOR,
+        }
+    )
