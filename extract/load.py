@@ -159,8 +159,7 @@ def replace_rows(
             existing = {
                 r[0]
                 for r in conn.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = ? and table_name = ?",
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
                     [RAW_SCHEMA, table.name],
                 ).fetchall()
             }
@@ -180,9 +179,7 @@ def replace_rows(
             conn.execute("rollback")
             if isinstance(exc, LoadError):
                 raise
-            raise LoadError(
-                f"{qualified}: load failed, nothing written: {exc}", org=lineage.org_slug
-            ) from exc
+            raise LoadError(f"{qualified}: load failed, nothing written: {exc}", org=lineage.org_slug) from exc
         finally:
             conn.close()
     logger.info(

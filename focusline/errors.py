@@ -33,6 +33,7 @@ class ConfigError(FocuslineError):
         super().__init__(f"{where}: {message}" if where else message, file=file, field=field, **context)
         self.file = file
         self.field = field
+        self.reason = message  # without the file/field prefix
 
 
 class UsageError(FocuslineError):

@@ -37,7 +37,7 @@ def store(settings: Settings) -> SqliteControlStore:
 
 
 @pytest.fixture
-def configs_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def configs_copy(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A writable copy of configs/ that FOCUSLINE_CONFIGS_DIR points to."""
     target = tmp_path / "configs"
     shutil.copytree(REPO / "configs", target)
@@ -45,8 +45,9 @@ def configs_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def tight_plan(store: SqliteControlStore, plan_id: str = "tight", daily: int = 100, monthly: int = 1000,
-               concurrent: int = 2) -> Plan:
+def tight_plan(
+    store: SqliteControlStore, plan_id: str = "tight", daily: int = 100, monthly: int = 1000, concurrent: int = 2
+) -> Plan:
     plan = Plan(plan_id, daily, monthly, concurrent)
     store.upsert_plan(plan)
     return plan

@@ -68,7 +68,7 @@ def test_cycle_names_file_and_field(tmp_path):
     body["steps"][0]["depends_on"] = ["c"]
     err = error_for(tmp_path, body)
     assert err.field == "steps[0].depends_on" or err.field.startswith("steps[")
-    assert "cycle" in err.message and "a -> c -> a" in err.message or "c -> a -> c" in err.message
+    assert ("cycle" in err.reason and "a -> c -> a" in err.reason) or "c -> a -> c" in err.reason
 
 
 def test_unknown_ps_type(tmp_path):
@@ -76,7 +76,7 @@ def test_unknown_ps_type(tmp_path):
     body["steps"][1]["ps_type"] = "genai.nope"
     err = error_for(tmp_path, body)
     assert err.field == "steps[1].ps_type"
-    assert "unknown ps_type 'genai.nope'" in err.message
+    assert "unknown ps_type 'genai.nope'" in err.reason
 
 
 def test_unknown_variable(tmp_path):
@@ -84,7 +84,7 @@ def test_unknown_variable(tmp_path):
     body["steps"][2]["config"]["select"] = "${org_slgu}+"
     err = error_for(tmp_path, body)
     assert err.field == "steps[2].config.select"
-    assert "${org_slgu}" in err.message
+    assert "${org_slgu}" in err.reason
 
 
 def test_pipeline_variables_are_known(tmp_path):
@@ -106,14 +106,14 @@ def test_pipeline_variables_are_known(tmp_path):
 def test_top_level_problems(tmp_path, change, field, words):
     err = error_for(tmp_path, mutate(**change))
     assert err.field == field
-    assert words in err.message
+    assert words in err.reason
 
 
 def test_missing_field(tmp_path):
     body = mutate()
     del body["name"]
     err = error_for(tmp_path, body)
-    assert (err.field, err.message) == ("name", "required field is missing")
+    assert (err.field, err.reason) == ("name", "required field is missing")
 
 
 def test_step_level_problems(tmp_path):
@@ -126,14 +126,14 @@ def test_step_level_problems(tmp_path):
     body = mutate()
     body["steps"][1]["config"]["colour"] = "blue"
     err = error_for(tmp_path, body)
-    assert (err.field, err.message) == ("steps[1].config.colour", "unknown key")
+    assert (err.field, err.reason) == ("steps[1].config.colour", "unknown key")
 
 
 def test_dangling_and_duplicate_steps(tmp_path):
     body = mutate()
     body["steps"][2]["depends_on"] = ["a", "z"]
     err = error_for(tmp_path, body)
-    assert err.field == "steps[2].depends_on[1]" and "unknown step 'z'" in err.message
+    assert err.field == "steps[2].depends_on[1]" and "unknown step 'z'" in err.reason
     body = mutate()
     body["steps"][1]["step_id"] = "a"
     assert error_for(tmp_path, body).field == "steps[1].step_id"

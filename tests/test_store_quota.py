@@ -18,9 +18,16 @@ DAY = dt.date(2026, 11, 1)
 
 
 def reserve(store, org="org_quota", holder=None, timeout_minutes=30):
-    return store.reserve_run(org, pipeline_id="p", pipeline_name="x/p", start_date=DAY, end_date=DAY,
-                             target="local", timeout_minutes=timeout_minutes,
-                             holder=holder or ProcessIdentity.current())
+    return store.reserve_run(
+        org,
+        pipeline_id="p",
+        pipeline_name="x/p",
+        start_date=DAY,
+        end_date=DAY,
+        target="local",
+        timeout_minutes=timeout_minutes,
+        holder=holder or ProcessIdentity.current(),
+    )
 
 
 def finish(store, run_id, status="completed"):
@@ -36,7 +43,11 @@ def test_lifecycle_and_transitions_are_recorded(store):
     finish(store, run_id)
     transitions = store.list_transitions(run_id)
     assert [(t["from_status"], t["to_status"]) for t in transitions] == [
-        (None, "pending"), ("pending", "validating"), ("validating", "running"), ("running", "completed")]
+        (None, "pending"),
+        ("pending", "validating"),
+        ("validating", "running"),
+        ("running", "completed"),
+    ]
     assert all(t["at"].endswith("Z") for t in transitions)
     run = store.get_run("org_quota", run_id)
     assert run["finished_at"] and run["started_at"]

@@ -1,0 +1,8 @@
+{#- Fails with each row whose value is negative (nulls pass). -#}
+{% test is_non_negative(model, column_name) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+
+{% endtest %}

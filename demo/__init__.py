@@ -1,0 +1,1 @@
+"""Local stand-ins for provider APIs, so the demo and the tests need no accounts."""

@@ -1,0 +1,47 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=focusline.get_incremental_strategy(),
+        unique_key='x_ChargeRowId',
+        on_schema_change='fail',
+        pre_hook="{{ focusline.delete_incremental_window('cast(ChargePeriodStart as date)') }}",
+        partition_by=({'field': 'ChargePeriodStart', 'data_type': 'timestamp', 'granularity': 'day'}
+                      if target.type == 'bigquery' else none),
+        cluster_by=(['x_credential_id', 'x_ProviderSlug'] if target.type == 'bigquery' else none),
+    )
+}}
+
+with
+
+genai_charges as (
+
+    select * from {{ ref('int_genai_charges_mapped_to_focus') }}
+
+),
+
+{#- one import CTE per provider family's *_mapped_to_focus model; all share get_focus_columns() -#}
+charges_unioned as (
+
+    select * from genai_charges
+
+),
+
+charges_in_window as (
+
+    select * from charges_unioned
+    where {{ focusline.get_incremental_window_filter('cast(ChargePeriodStart as date)') }}
+
+),
+
+final as (
+
+    select
+        {%- for column in focusline.get_focus_columns() %}
+        {{ column.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+
+    from charges_in_window
+
+)
+
+select * from final
