@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from focusline import __version__
-from focusline.errors import FocuslineError
+from focusline.errors import FocuslineError, RefusedError
 
 EXIT_RUN_FAILED = 1
 
@@ -87,6 +87,9 @@ def run(
         target=target,
     )
     print_run_report(report, as_json)
+    if report.outcome.refused:
+        click.echo(f"error: refused for now: {report.outcome.error}", err=True)
+        sys.exit(RefusedError.exit_code)
     if report.outcome.status != "completed":
         sys.exit(EXIT_RUN_FAILED)
 

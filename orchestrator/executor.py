@@ -18,7 +18,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from focusline.errors import CancelledError, ConfigError, FocuslineError, StepTimeoutError, TransientError
+from focusline.errors import (
+    CancelledError,
+    ConfigError,
+    FocuslineError,
+    RefusedError,
+    StepTimeoutError,
+    TransientError,
+)
 from focusline.settings import Settings
 from focusline.steps import StepContext, StepResult
 from orchestrator.config import Pipeline, StepConfig, resolve_templates
@@ -49,6 +56,7 @@ class StepOutcome:
     attempts: int = 0
     rows: int = 0
     error: str | None = None
+    refused: bool = False  # failed because something was busy (e.g. the warehouse lock): retry later
 
 
 @dataclass
@@ -56,6 +64,12 @@ class RunOutcome:
     status: str  # completed | failed | cancelled
     steps: dict[str, StepOutcome]
     error: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The run failed only because a resource was busy: the CLI exits 75, not 1."""
+        failed = [o for o in self.steps.values() if o.status == "failed"]
+        return bool(failed) and all(o.refused for o in failed)
 
 
 def _describe(exc: BaseException) -> str:
@@ -185,7 +199,7 @@ class Executor:
                 self.store.finish_step_attempt(step_run, "retrying" if retry else "failed", error=error)
                 logger.warning("step %s attempt %d/%d failed: %s", step.step_id, attempt, attempts, error)
                 if not retry:
-                    return StepOutcome("failed", attempt, error=error)
+                    return StepOutcome("failed", attempt, error=error, refused=isinstance(exc, RefusedError))
                 backoff = step.retry.backoff_seconds * (2 ** (attempt - 1))
                 if cancel.wait(min(backoff, max(pipeline_deadline - time.monotonic(), 0))):
                     return StepOutcome("failed", attempt, error=error)

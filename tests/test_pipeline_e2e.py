@@ -294,24 +294,12 @@ def test_killed_run_reservation_is_reclaimed(pointed, api_a, configs_copy, store
 
 
 def test_same_org_writers_queue_then_give_up_clearly(pointed, settings):
+    from focusline.errors import WarehouseBusyError
     from focusline.warehouse import warehouse_lock
 
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, os, sys, time\n"
-            f"fd = os.open({str(settings.warehouse_path('org_lock'))!r} + '.lock', os.O_RDWR | os.O_CREAT)\n"
-            "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    holder = hold_warehouse_lock(settings.warehouse_path("org_lock"))
     try:
-        assert holder.stdout.readline().strip() == "locked"
-        from focusline.errors import WarehouseBusyError
-
         started = time.monotonic()
         with pytest.raises(WarehouseBusyError, match="organisation 'org_lock' is busy"):
             with warehouse_lock(settings, "org_lock", timeout=1):
@@ -327,3 +315,61 @@ def test_same_org_writers_queue_then_give_up_clearly(pointed, settings):
 def test_store_file_is_the_default_sqlite(pointed):
     setup_org("org_alpha", KEY_A)
     assert SqliteControlStore(pointed / "state" / "control.db").get_org("org_alpha")["plan_id"] == "scale"
+
+
+def hold_warehouse_lock(path: Path) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, time\n"
+            f"fd = os.open({str(path)!r} + '.lock', os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_busy_warehouse_makes_the_run_exit_75(pointed, api_a, configs_copy, settings, monkeypatch):
+    write_extract_only(configs_copy)
+    setup_org("org_alpha", KEY_A)
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    holder = hold_warehouse_lock(settings.warehouse_path("org_alpha"))
+    monkeypatch.setenv("FOCUSLINE_WAREHOUSE_LOCK_TIMEOUT", "1")
+    try:
+        result = run_openai("org_alpha", END, END, "test/usage_only")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 75, result.output
+    assert "organisation 'org_alpha' is busy" in result.output
+    assert not settings.warehouse_path("org_alpha").exists()  # nothing half-written
+
+
+def test_failing_dbt_node_fails_the_step_with_its_name(pointed, configs_copy):
+    path = configs_copy / "test" / "dbt_only.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "pipeline_id": "test_dbt_only",
+                "name": "dbt only",
+                "provider": "openai",
+                "domain": "payg",
+                "version": "1",
+                "steps": [
+                    {"step_id": "transform", "ps_type": "dbt.build", "config": {"select": "stg_openai__usage_results"}}
+                ],
+            }
+        )
+    )
+    cli_ok("orgs", "create", "org_empty")  # no raw tables: the staging view's source is missing
+    result = run_openai("org_empty", END, END, "test/dbt_only")
+    assert result.exit_code == 1, result.output
+    step = yaml.safe_load(result.output)["steps"][0]
+    assert step["status"] == "failed"
+    assert "model.focusline.stg_openai__usage_results" in step["error"]
+    assert "raw_openai_usage" in step["error"]
