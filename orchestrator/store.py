@@ -175,6 +175,12 @@ class ControlStore(abc.ABC):
     def get_credential(self, org_slug: str, provider: str, credential_id: str | None) -> StoredCredential: ...
     @abc.abstractmethod
     def list_credentials(self, org_slug: str) -> list[dict[str, Any]]: ...
+    @abc.abstractmethod
+    def list_stored_credentials(self, org_slug: str | None = None) -> list[StoredCredential]: ...
+    @abc.abstractmethod
+    def rewrap_credential(
+        self, org_slug: str, credential_id: str, *, old_key_ref: str, key_ref: str, wrapped_key: bytes
+    ) -> bool: ...
 
 
 _SCHEMA = """
@@ -691,7 +697,10 @@ class SqliteControlStore(ControlStore):
                 "name one with `credential_id` in the step config",
                 org=org_slug,
             )
-        row = rows[0]
+        return self._stored(rows[0])
+
+    @staticmethod
+    def _stored(row: sqlite3.Row) -> StoredCredential:
         return StoredCredential(
             org_slug=row["org_slug"],
             provider=row["provider"],
@@ -702,6 +711,26 @@ class SqliteControlStore(ControlStore):
             ciphertext=bytes(row["ciphertext"]),
             updated_at=row["updated_at"],
         )
+
+    def list_stored_credentials(self, org_slug: str | None = None) -> list[StoredCredential]:
+        sql, params = "select * from credentials", []
+        if org_slug is not None:
+            sql, params = sql + " where org_slug = ?", [validate_org_slug(org_slug)]
+        with self._read() as conn:
+            return [self._stored(r) for r in conn.execute(sql + " order by org_slug, credential_id", params)]
+
+    def rewrap_credential(
+        self, org_slug: str, credential_id: str, *, old_key_ref: str, key_ref: str, wrapped_key: bytes
+    ) -> bool:
+        """Replace only the wrapped data key (the secret's ciphertext is untouched); compare-and-set
+        on the old key reference so a concurrent `credentials set` is never overwritten."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "update credentials set key_ref = ?, wrapped_key = ?, updated_at = ? "
+                "where org_slug = ? and credential_id = ? and key_ref = ?",
+                (key_ref, wrapped_key, iso(utcnow()), org_slug, credential_id, old_key_ref),
+            )
+            return cur.rowcount == 1
 
     def list_credentials(self, org_slug: str) -> list[dict[str, Any]]:
         validate_org_slug(org_slug)
