@@ -225,6 +225,7 @@ class Executor:
         subprocess, so an abandoned attempt stops soon after; its result is discarded.
         """
         box: dict[str, Any] = {}
+        timed_out = StepTimeoutError(f"step {step.step_id} timed out after {step.timeout_seconds}s", step=step.step_id)
 
         def target() -> None:
             try:
@@ -241,9 +242,9 @@ class Executor:
                 raise CancelledError("step cancelled", step=step.step_id)
             if ctx.remaining_seconds() <= 0 and worker.is_alive():
                 ctx.cancel_event.set()
-                raise StepTimeoutError(
-                    f"step {step.step_id} timed out after {step.timeout_seconds}s", step=step.step_id
-                )
+                raise timed_out
+        if isinstance(box.get("error"), StepTimeoutError):  # the processor noticed the deadline first
+            raise timed_out from box["error"]
         if "error" in box:
             raise box["error"]
         result = box["result"]
