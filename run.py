@@ -247,6 +247,28 @@ def credentials_list(org: str, as_json: bool) -> None:
     emit(_services().store.list_credentials(org), as_json)
 
 
+@credentials.command("rewrap")
+@click.option("--org", help="Only this organisation (default: every organisation).")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def credentials_rewrap(org: str | None, as_json: bool) -> None:
+    """Re-wrap data keys under the current key (new KMS primary version, or local key file -> KMS).
+
+    The secrets' ciphertext is not touched; prints counts, never secrets. Exit 1 if any failed.
+    """
+    from orchestrator.report import emit
+
+    report = _services().credentials().rewrap(org)
+    if as_json:
+        emit(report.as_dict(), as_json=True)
+    else:
+        click.echo(report.summary())
+        for org_slug, credential_id, message in report.failures:
+            click.echo(f"failed: {org_slug}/{credential_id}: {message}", err=True)
+    if report.failures:
+        sys.exit(EXIT_RUN_FAILED)
+
+
 @cli.command()
 @click.option("--org", help="Organisation whose warehouse fills the catalog (column types).")
 @edge
@@ -259,12 +281,13 @@ def docs(org: str | None) -> None:
 
 @cli.command()
 @click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True)
+@click.option("--target", type=click.Choice(["local", "bigquery"]), default="local", show_default=True)
 @edge
-def demo(days: int) -> None:
+def demo(days: int, target: str) -> None:
     """The main job on the embedded default: no accounts, a local fake OpenAI API, DuckDB."""
     from demo.main import run_demo
 
-    run_demo(_services(), days)
+    run_demo(_services(), days, target=target)
 
 
 if __name__ == "__main__":

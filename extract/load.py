@@ -3,7 +3,10 @@
 Idempotency key: ``(x_org_slug, x_pipeline_id, x_credential_id, x_pipeline_run_date)``. A load
 names the data dates it covers; every row of those keys is deleted and the new rows inserted in one
 transaction, so a re-run of any range leaves the same rows (lineage run ids aside) and a failed load
-leaves the table as it was.
+leaves the table as it was. On DuckDB that is one transaction on the organisation's file (schema
+``raw``); on BigQuery one MERGE from a load-job staging table (extract/bigquery_load.py).
+
+Column types are written in DuckDB's spelling; extract/bigquery_load.py maps them to BigQuery's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from focusline.warehouse import connect, warehouse_lock
 logger = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
+TARGETS = ("local", "bigquery")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 
@@ -131,11 +135,17 @@ def replace_rows(
     rows: Sequence[Mapping[str, Any]],
     lineage: Lineage,
     dates: Iterable[dt.date],
+    *,
+    target: str = "local",
 ) -> int:
     """Replace the rows of ``dates`` for this lineage key with ``rows``; return the rows written.
 
     Every row's data date must be one of ``dates``: a load never touches a key it did not name.
+    ``target`` is the step's warehouse: ``local`` (the organisation's DuckDB file) or ``bigquery``
+    (dataset ``<org_slug>_<env>``, extract/bigquery_load.py).
     """
+    if target not in TARGETS:
+        raise LoadError(f"{table.name}: unknown target {target!r} (one of {', '.join(TARGETS)})")
     validate_org_slug(lineage.org_slug)
     dates = sorted(set(dates))
     if not dates:
@@ -148,6 +158,10 @@ def replace_rows(
             pipeline=lineage.pipeline_id,
         )
     arrow_rows = _to_arrow(table, rows, lineage)
+    if target == "bigquery":
+        from extract.bigquery_load import replace_rows_bigquery  # imports google-cloud-bigquery only when used
+
+        return replace_rows_bigquery(table, arrow_rows, lineage, dates)
     columns_sql = ", ".join(f"{name} {kind}" for name, kind in table.all_columns)
     qualified = f"{RAW_SCHEMA}.{table.name}"
     with warehouse_lock(settings, lineage.org_slug) as path:

@@ -17,6 +17,7 @@ DEFAULT_HTTP_TIMEOUT_SECONDS = 60.0
 DEFAULT_HTTP_MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER_SECONDS = 300.0
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_KMS_TIMEOUT_SECONDS = 10.0
 
 
 def _float_env(name: str, default: float) -> float:
@@ -43,6 +44,10 @@ class Settings:
     warehouse_lock_timeout_seconds: float
     http_timeout_seconds: float
     openai_base_url: str
+    # Cloud KMS wraps new credential data keys when the key name is set (orchestrator/kms.py)
+    kms_key_name: str | None = None
+    kms_endpoint: str | None = None
+    kms_timeout_seconds: float = DEFAULT_KMS_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,6 +65,9 @@ class Settings:
             ),
             http_timeout_seconds=_float_env("FOCUSLINE_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT_SECONDS),
             openai_base_url=(env.get("FOCUSLINE_OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL).rstrip("/"),
+            kms_key_name=env.get("FOCUSLINE_KMS_KEY_NAME", "").strip() or None,
+            kms_endpoint=env.get("FOCUSLINE_KMS_ENDPOINT", "").strip() or None,
+            kms_timeout_seconds=_float_env("FOCUSLINE_KMS_TIMEOUT", DEFAULT_KMS_TIMEOUT_SECONDS),
         )
 
     def warehouse_path(self, org_slug: str) -> Path:

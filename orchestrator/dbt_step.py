@@ -2,7 +2,8 @@
 
 dbt runs through ``dbtRunner`` in a child process (orchestrator/dbt_invoke.py) with a private
 target and log directory per run, so concurrent runs never share dbt's ``target/``. On the local
-target the organisation's warehouse lock is held for the whole invocation. A failing model or test
+target the organisation's warehouse lock is held for the whole invocation; on the bigquery target
+dbt writes to the organisation's dataset ``<org_slug>_<env>`` (``FOCUSLINE_BQ_DATASET``). A failing model or test
 fails the step with the node's name and dbt's message, read from ``run_results.json``.
 """
 
@@ -22,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from focusline.bigquery import org_dataset
 from focusline.errors import CancelledError, StepTimeoutError, TerminalError
 from focusline.settings import Settings
 from focusline.steps import StepContext, StepResult
@@ -41,11 +43,14 @@ class DbtBuildConfig(BaseModel):
     full_refresh: bool = False
 
 
-def dbt_env(warehouse_path: Path | None) -> dict[str, str]:
+def dbt_env(warehouse_path: Path | None, dataset: str | None = None) -> dict[str, str]:
+    """dbt's environment: the organisation's DuckDB file (local) or BigQuery dataset (bigquery)."""
     env = dict(os.environ)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     if warehouse_path is not None:
         env["FOCUSLINE_WAREHOUSE_PATH"] = str(warehouse_path)
+    if dataset is not None:
+        env["FOCUSLINE_BQ_DATASET"] = dataset  # profiles.yml bigquery target: one dataset per organisation
     return env
 
 
@@ -69,6 +74,7 @@ def run_dbt(
     warehouse_path: Path | None,
     deadline: float,
     cancel_event: threading.Event,
+    dataset: str | None = None,
 ) -> None:
     """Run one dbt invocation in a child process, stopped at ``deadline`` or on ``cancel_event``."""
     project_dir = settings.project_dir
@@ -97,7 +103,7 @@ def run_dbt(
         process = subprocess.Popen(
             argv,
             cwd=project_dir,
-            env=dbt_env(warehouse_path),
+            env=dbt_env(warehouse_path, dataset),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -153,8 +159,9 @@ class DbtBuildProcessor:
         if ctx.target == "local":
             with warehouse_lock(ctx.settings, ctx.org_slug) as path:
                 run_dbt(ctx.settings, args, work_dir=work_dir, warehouse_path=path, **limits)
-        else:
-            run_dbt(ctx.settings, args, work_dir=work_dir, warehouse_path=None, **limits)
+        else:  # bigquery: the organisation's dataset; BigQuery itself serialises concurrent DML
+            dataset = org_dataset(ctx.org_slug)
+            run_dbt(ctx.settings, args, work_dir=work_dir, warehouse_path=None, dataset=dataset, **limits)
         results = work_dir / "target" / "run_results.json"
         nodes = json.loads(results.read_text(encoding="utf-8")).get("results", []) if results.exists() else []
         shutil.rmtree(work_dir / "target", ignore_errors=True)  # private per run; logs are kept

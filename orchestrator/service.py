@@ -10,18 +10,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
 
+from focusline.bigquery import BigQuerySettings, org_dataset
 from focusline.errors import UsageError
 from focusline.settings import Settings
 from focusline.tenancy import validate_org_slug
 from orchestrator.config import Pipeline, load_pipeline
-from orchestrator.credentials import CredentialService, LocalKeyWrapper
+from orchestrator.credentials import CredentialService, KeyRing
 from orchestrator.executor import Executor, RunContext, RunOutcome
 from orchestrator.registry import Registry, default_registry
 from orchestrator.store import ControlStore, ProcessIdentity, open_store
@@ -46,7 +46,8 @@ class Services:
         return cls(settings, store, registry or default_registry())
 
     def credentials(self) -> CredentialService:
-        return CredentialService(self.store, LocalKeyWrapper(self.settings.key_file))
+        """Local key file, or Cloud KMS when FOCUSLINE_KMS_KEY_NAME is set (see orchestrator/credentials.py)."""
+        return CredentialService(self.store, KeyRing.from_settings(self.settings))
 
 
 @dataclass
@@ -103,6 +104,9 @@ def run_pipeline(
     validate_org_slug(org_slug)
     if target not in TARGETS:
         raise UsageError(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
+    dataset = org_dataset(org_slug)  # FOCUSLINE_ENV checked before anything is reserved
+    if target == "bigquery":
+        BigQuerySettings.from_env()  # a missing project or credential setting is a config error now
     store.get_org(org_slug)
     pipeline = load_pipeline(settings.configs_dir, pipeline_name, services.registry)
     start, end = resolve_dates(pipeline, start_date, end_date)
@@ -132,7 +136,7 @@ def run_pipeline(
             "end_date": end.isoformat(),
             "run_id": run_id,
             "pipeline_id": pipeline.pipeline_id,
-            "org_dataset": f"{org_slug}_{os.environ.get('FOCUSLINE_ENV', 'local')}",
+            "org_dataset": dataset,
             "credential_id": "",
         },
     )

@@ -1,11 +1,19 @@
 """Control store: organisations, plans, quota, pipeline runs, step runs, transitions, credentials.
 
-``ControlStore`` is the interface; ``SqliteControlStore`` the embedded default (stdlib sqlite3,
-WAL, ``BEGIN IMMEDIATE`` for writes). A PostgreSQL implementation fills the same interface.
+``ControlStore`` is the interface. ``SqlControlStore`` holds every statement and all the logic once,
+with a few dialect hooks (paramstyle, column types, ``max`` vs ``greatest``, row locks, how a write
+transaction is opened); ``SqliteControlStore`` is the embedded default (stdlib sqlite3, WAL,
+``BEGIN IMMEDIATE`` for writes) and ``orchestrator.store_postgres.PostgresControlStore`` the
+production one (psycopg 3, READ COMMITTED), chosen by ``FOCUSLINE_CONTROL_URL``.
+
+Statements are written once in SQLite's paramstyle (``?`` positional, ``:name`` named); the
+PostgreSQL store rewrites them for psycopg as they are executed. Timestamps are ISO-8601 'Z' strings on every
+backend, so rows come back identical whichever store wrote them.
 
 Quota check-and-reserve is ONE conditional UPDATE of the organisation's counter row: it only
 matches while the subscription may run and every limit has room, so concurrent callers can never
-over-book. Reservations held by runs that died are reclaimed first, in the same transaction.
+over-book. Reservations held by runs that died are reclaimed first, in the same transaction, after
+the counter row is locked (``_lock_org``; a no-op on SQLite, whose writers are already serialised).
 """
 
 from __future__ import annotations
@@ -110,6 +118,7 @@ class ControlStore(abc.ABC):
     """Everything the orchestrator records. Methods return plain dicts for the CLI's --json."""
 
     default_plan: str = "starter"
+    url: str  # what FOCUSLINE_CONTROL_URL would say to open this store (may hold a password: never log it)
 
     # organisations and plans
     @abc.abstractmethod
@@ -178,11 +187,11 @@ class ControlStore(abc.ABC):
     @abc.abstractmethod
     def list_stored_credentials(self, org_slug: str | None = None) -> list[StoredCredential]: ...
     @abc.abstractmethod
-    def rewrap_credential(
-        self, org_slug: str, credential_id: str, *, old_key_ref: str, key_ref: str, wrapped_key: bytes
-    ) -> bool: ...
+    def rewrap_credential(self, stored: StoredCredential, *, key_ref: str, wrapped_key: bytes) -> bool: ...
 
 
+# Dialect placeholders: {identity} (autoincrement key), {blob}, {float} (must hold a process start time
+# to the microsecond: double precision on PostgreSQL, whose `real` is 4 bytes).
 _SCHEMA = """
 create table if not exists plans (
     plan_id text primary key,
@@ -225,12 +234,12 @@ create table if not exists pipeline_runs (
     holds_slot integer not null default 0,
     holder_host text,
     holder_pid integer,
-    holder_started_at real,
+    holder_started_at {float},
     expires_at text not null
 );
 create index if not exists pipeline_runs_org on pipeline_runs (org_slug, created_at);
 create table if not exists step_runs (
-    step_run_id integer primary key autoincrement,
+    step_run_id {identity},
     run_id text not null references pipeline_runs (run_id),
     step_id text not null,
     ps_type text not null,
@@ -243,7 +252,7 @@ create table if not exists step_runs (
 );
 create index if not exists step_runs_run on step_runs (run_id);
 create table if not exists run_transitions (
-    transition_id integer primary key autoincrement,
+    transition_id {identity},
     run_id text not null references pipeline_runs (run_id),
     from_status text,
     to_status text not null,
@@ -256,9 +265,9 @@ create table if not exists credentials (
     credential_id text not null,
     provider text not null,
     key_ref text not null,
-    wrapped_key blob not null,
-    nonce blob not null,
-    ciphertext blob not null,
+    wrapped_key {blob} not null,
+    nonce {blob} not null,
+    ciphertext {blob} not null,
     created_at text not null,
     updated_at text not null,
     primary key (org_slug, credential_id)
@@ -284,48 +293,56 @@ returning runs_today
 """
 
 
-class SqliteControlStore(ControlStore):
-    def __init__(self, path: Path, plans_file: Path | None = None) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._read() as conn:
-            conn.executescript(_SCHEMA)  # idempotent DDL; executescript manages its own transaction
+class SqlControlStore(ControlStore):
+    """Every statement and rule of the control store, once. Subclasses supply the dialect hooks:
+
+    * ``_tx``/``_read``: a connection whose ``execute(sql, params)`` takes statements in SQLite's
+      paramstyle and returns a cursor; rows support ``row["column"]`` and ``dict(row)``;
+    * ``_create_schema``: idempotent DDL, safe when several processes run it at once;
+    * ``_schema_types``: the ``{identity}``, ``{blob}`` and ``{float}`` column types;
+    * ``_greatest``: the two-argument maximum (``max`` on SQLite, ``greatest`` on PostgreSQL);
+    * ``_row_lock``: suffix that locks selected rows until commit ("" when writers are serialised);
+    * ``_integrity_errors``: what a duplicate key raises.
+    """
+
+    url: str
+    _greatest: str = "max"
+    _row_lock: str = ""
+    _schema_types: dict[str, str] = {}
+    _integrity_errors: tuple[type[BaseException], ...] = ()
+
+    def _init_store(self, plans_file: Path | None) -> None:
+        self._create_schema()
         if plans_file is not None:
             plans, self.default_plan = load_plans(plans_file)
             for plan in plans:
                 self.upsert_plan(plan)
 
-    # -- plumbing -------------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("pragma journal_mode = wal")
-        conn.execute("pragma foreign_keys = on")
-        conn.execute("pragma busy_timeout = 60000")
-        return conn
+    # -- dialect hooks ---------------------------------------------------------------------------
+    @classmethod
+    def _schema(cls) -> str:
+        return _SCHEMA.format(**cls._schema_types)
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken with BEGIN IMMEDIATE: writers are serialised up front."""
-        conn = self._connect()
-        try:
-            conn.execute("begin immediate")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("rollback")
-                raise
-            conn.execute("commit")
-        finally:
-            conn.close()
+    @abc.abstractmethod
+    def _create_schema(self) -> None:
+        """Create every table and index if missing; safe when several processes do it at once."""
 
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
+    @abc.abstractmethod
+    def _tx(self) -> contextlib.AbstractContextManager[Any]:
+        """A write transaction: committed when the block ends, rolled back when it raises."""
+
+    @abc.abstractmethod
+    def _read(self) -> contextlib.AbstractContextManager[Any]:
+        """A connection for reads (each statement sees the latest committed data)."""
+
+    # -- shared helpers --------------------------------------------------------------------------
+    def _lock_org(self, conn: Any, org_slug: str) -> None:
+        """Lock the organisation's counter row until commit, before anything reads the slots it holds.
+
+        Lock order is always organisation row, then run row: reclaim, finish and reserve cannot deadlock.
+        """
+        if self._row_lock:
+            conn.execute(f"select org_slug from orgs where org_slug = ?{self._row_lock}", (org_slug,))
 
     # -- organisations and plans -----------------------------------------------------------------
     def upsert_plan(self, plan: Plan) -> None:
@@ -346,7 +363,7 @@ class SqliteControlStore(ControlStore):
         plan = self.get_plan(plan_id)
         if plan is None:
             with self._read() as conn:
-                known = [r[0] for r in conn.execute("select plan_id from plans order by plan_id")]
+                known = [r["plan_id"] for r in conn.execute("select plan_id from plans order by plan_id")]
             raise UsageError(f"unknown plan {plan_id!r} (plans: {', '.join(known)})")
         return plan
 
@@ -361,7 +378,7 @@ class SqliteControlStore(ControlStore):
                     "insert into orgs (org_slug, plan_id, subscription_status, created_at) values (?, ?, ?, ?)",
                     (org_slug, plan.plan_id, status, iso(utcnow())),
                 )
-            except sqlite3.IntegrityError:
+            except self._integrity_errors:
                 raise UsageError(f"organisation {org_slug!r} already exists") from None
         return self.get_org(org_slug)
 
@@ -401,7 +418,7 @@ class SqliteControlStore(ControlStore):
         return self.get_org(org_slug)
 
     # -- runs and quota --------------------------------------------------------------------------
-    def _reclaim(self, conn: sqlite3.Connection, org_slug: str, now: dt.datetime) -> list[str]:
+    def _reclaim(self, conn: Any, org_slug: str, now: dt.datetime) -> list[str]:
         held = conn.execute(
             "select run_id, status, holder_host, holder_pid, holder_started_at, expires_at "
             "from pipeline_runs where org_slug = ? and holds_slot = 1",
@@ -420,6 +437,7 @@ class SqliteControlStore(ControlStore):
 
     def reclaim_dead_reservations(self, org_slug: str) -> list[str]:
         with self._tx() as conn:
+            self._lock_org(conn, org_slug)
             return self._reclaim(conn, org_slug, utcnow())
 
     def reserve_run(
@@ -438,6 +456,7 @@ class SqliteControlStore(ControlStore):
         now = utcnow()
         refusal: str | None = None
         with self._tx() as conn:
+            self._lock_org(conn, org_slug)
             self._reclaim(conn, org_slug, now)
             reserved = conn.execute(
                 _RESERVE, {"org": org_slug, "day": now.date().isoformat(), "month": now.strftime("%Y-%m")}
@@ -472,7 +491,7 @@ class SqliteControlStore(ControlStore):
             raise QuotaExceededError(refusal, org=org_slug, plan=org["plan_id"])
         return run_id
 
-    def _refusal(self, conn: sqlite3.Connection, org_slug: str, now: dt.datetime) -> str:
+    def _refusal(self, conn: Any, org_slug: str, now: dt.datetime) -> str:
         row = conn.execute(
             "select o.*, p.daily_limit, p.monthly_limit, p.concurrent_limit "
             "from orgs o join plans p using (plan_id) where o.org_slug = ?",
@@ -490,7 +509,7 @@ class SqliteControlStore(ControlStore):
         return f"Monthly pipeline limit ({row['monthly_limit']}) reached"
 
     @staticmethod
-    def _count(conn: sqlite3.Connection, org_slug: str, now: dt.datetime, column: str) -> None:
+    def _count(conn: Any, org_slug: str, now: dt.datetime, column: str) -> None:
         assert column in ("runs_started", "runs_succeeded", "runs_failed")
         conn.execute(
             f"insert into quota_daily (org_slug, usage_date, {column}) values (?, ?, 1) "
@@ -500,7 +519,7 @@ class SqliteControlStore(ControlStore):
 
     @staticmethod
     def _add_transition(
-        conn: sqlite3.Connection,
+        conn: Any,
         run_id: str,
         from_status: str | None,
         to_status: str,
@@ -512,8 +531,8 @@ class SqliteControlStore(ControlStore):
             (run_id, from_status, to_status, iso(at), detail),
         )
 
-    def _move(self, conn: sqlite3.Connection, run_id: str, to_status: str, now: dt.datetime, detail: str | None) -> str:
-        row = conn.execute("select status from pipeline_runs where run_id = ?", (run_id,)).fetchone()
+    def _move(self, conn: Any, run_id: str, to_status: str, now: dt.datetime, detail: str | None) -> str:
+        row = conn.execute(f"select status from pipeline_runs where run_id = ?{self._row_lock}", (run_id,)).fetchone()
         if row is None:
             raise UsageError(f"unknown run {run_id!r}")
         current = row["status"]
@@ -531,9 +550,12 @@ class SqliteControlStore(ControlStore):
         with self._tx() as conn:
             self._move(conn, run_id, to_status, utcnow(), detail)
 
-    def _finish(self, conn: sqlite3.Connection, run_id: str, status: str, error: str | None, now: dt.datetime) -> None:
+    def _finish(self, conn: Any, run_id: str, status: str, error: str | None, now: dt.datetime) -> None:
         if status not in FINAL_STATUSES:
             raise UsageError(f"{status!r} is not a final run status")
+        owner = conn.execute("select org_slug from pipeline_runs where run_id = ?", (run_id,)).fetchone()
+        if owner is not None:  # an unknown run is reported by _move
+            self._lock_org(conn, owner["org_slug"])
         self._move(conn, run_id, status, now, error)
         row = conn.execute("select org_slug, holds_slot from pipeline_runs where run_id = ?", (run_id,)).fetchone()
         conn.execute(
@@ -542,7 +564,7 @@ class SqliteControlStore(ControlStore):
         )
         if row["holds_slot"]:
             conn.execute(
-                "update orgs set concurrent_running = max(concurrent_running - 1, 0) where org_slug = ?",
+                f"update orgs set concurrent_running = {self._greatest}(concurrent_running - 1, 0) where org_slug = ?",
                 (row["org_slug"],),
             )
         self._count(conn, row["org_slug"], now, "runs_succeeded" if status == "completed" else "runs_failed")
@@ -605,12 +627,12 @@ class SqliteControlStore(ControlStore):
     # -- steps -----------------------------------------------------------------------------------
     def start_step_attempt(self, run_id: str, step_id: str, ps_type: str, attempt: int) -> int:
         with self._tx() as conn:
-            cur = conn.execute(
+            row = conn.execute(
                 "insert into step_runs (run_id, step_id, ps_type, attempt, status, started_at) "
-                "values (?, ?, ?, ?, 'running', ?)",
+                "values (?, ?, ?, ?, 'running', ?) returning step_run_id",
                 (run_id, step_id, ps_type, attempt, iso(utcnow())),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(row["step_run_id"])
 
     def finish_step_attempt(
         self, step_run_id: int, status: str, rows: int | None = None, error: str | None = None
@@ -700,7 +722,7 @@ class SqliteControlStore(ControlStore):
         return self._stored(rows[0])
 
     @staticmethod
-    def _stored(row: sqlite3.Row) -> StoredCredential:
+    def _stored(row: Any) -> StoredCredential:
         return StoredCredential(
             org_slug=row["org_slug"],
             provider=row["provider"],
@@ -719,16 +741,27 @@ class SqliteControlStore(ControlStore):
         with self._read() as conn:
             return [self._stored(r) for r in conn.execute(sql + " order by org_slug, credential_id", params)]
 
-    def rewrap_credential(
-        self, org_slug: str, credential_id: str, *, old_key_ref: str, key_ref: str, wrapped_key: bytes
-    ) -> bool:
-        """Replace only the wrapped data key (the secret's ciphertext is untouched); compare-and-set
-        on the old key reference so a concurrent `credentials set` is never overwritten."""
+    def rewrap_credential(self, stored: StoredCredential, *, key_ref: str, wrapped_key: bytes) -> bool:
+        """Replace only the wrapped data key of ``stored`` (the secret's ciphertext is untouched).
+
+        Compare-and-set on the whole envelope as read (key reference, wrapped key and the secret's
+        nonce, which every `credentials set` renews): a credential set again meanwhile, even under
+        the same key version, is never overwritten. Returns False when it changed.
+        """
         with self._tx() as conn:
             cur = conn.execute(
                 "update credentials set key_ref = ?, wrapped_key = ?, updated_at = ? "
-                "where org_slug = ? and credential_id = ? and key_ref = ?",
-                (key_ref, wrapped_key, iso(utcnow()), org_slug, credential_id, old_key_ref),
+                "where org_slug = ? and credential_id = ? and key_ref = ? and wrapped_key = ? and nonce = ?",
+                (
+                    key_ref,
+                    wrapped_key,
+                    iso(utcnow()),
+                    stored.org_slug,
+                    stored.credential_id,
+                    stored.key_ref,
+                    stored.wrapped_key,
+                    stored.nonce,
+                ),
             )
             return cur.rowcount == 1
 
@@ -743,12 +776,67 @@ class SqliteControlStore(ControlStore):
         return [dict(r) for r in rows]
 
 
+class SqliteControlStore(SqlControlStore):
+    """The embedded default: one SQLite file (WAL); every write transaction starts ``BEGIN IMMEDIATE``."""
+
+    _schema_types = {"identity": "integer primary key autoincrement", "blob": "blob", "float": "real"}
+    _integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: Path, plans_file: Path | None = None) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._init_store(plans_file)
+
+    def _create_schema(self) -> None:
+        with self._read() as conn:
+            conn.executescript(self._schema())  # idempotent DDL; executescript manages its own transaction
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma foreign_keys = on")
+        conn.execute("pragma busy_timeout = 60000")
+        return conn
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE: writers are serialised up front."""
+        conn = self._connect()
+        try:
+            conn.execute("begin immediate")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("rollback")
+                raise
+            conn.execute("commit")
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def open_store(control_url: str, plans_file: Path | None) -> ControlStore:
-    """The control store named by FOCUSLINE_CONTROL_URL (``sqlite:///path``)."""
+    """The control store named by FOCUSLINE_CONTROL_URL (``sqlite:///path`` or ``postgresql://...``)."""
     if control_url.startswith("sqlite:///"):
         return SqliteControlStore(Path(control_url.removeprefix("sqlite:///")), plans_file)
+    if control_url.startswith(POSTGRES_SCHEMES):
+        from orchestrator.store_postgres import PostgresControlStore  # psycopg is only imported when used
+
+        return PostgresControlStore(control_url, plans_file)
     scheme = control_url.split(":", 1)[0]
     raise ConfigError(
-        f"unsupported control store scheme {scheme!r} (supported: sqlite:///path)",
+        f"unsupported control store scheme {scheme!r} (supported: sqlite:///path, postgresql://user@host:port/db)",
         field="FOCUSLINE_CONTROL_URL",
     )

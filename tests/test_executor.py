@@ -51,6 +51,12 @@ class Sleep:
         return StepResult(rows=call)
 
 
+@pytest.fixture
+def store(control_store):
+    """Every executor test runs on SQLite and PostgreSQL control stores."""
+    return control_store
+
+
 def pipeline_file(tmp_path: Path, steps: list[dict], timeout_minutes: int = 30) -> Path:
     body = {
         "pipeline_id": "exec_test",

@@ -247,7 +247,8 @@ def spawn_run(org: str, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def test_concurrent_limit_across_processes(pointed, api_a, configs_copy, store):
+def test_concurrent_limit_across_processes(pointed, api_a, configs_copy, cli_control_store):
+    store = cli_control_store
     write_extract_only(configs_copy)
     tight_plan(store, concurrent=2)
     setup_org("org_alpha", KEY_A, plan="tight")
@@ -262,7 +263,8 @@ def test_concurrent_limit_across_processes(pointed, api_a, configs_copy, store):
     assert store.quota_usage("org_alpha")["concurrent_running"] == 0
 
 
-def test_daily_limit_via_cli(pointed, api_a, configs_copy, store):
+def test_daily_limit_via_cli(pointed, api_a, configs_copy, cli_control_store):
+    store = cli_control_store
     write_extract_only(configs_copy)
     tight_plan(store, daily=2, concurrent=5)
     setup_org("org_alpha", KEY_A, plan="tight")
@@ -273,7 +275,8 @@ def test_daily_limit_via_cli(pointed, api_a, configs_copy, store):
     assert "Daily pipeline limit (2) reached" in third.output
 
 
-def test_killed_run_reservation_is_reclaimed(pointed, api_a, configs_copy, store):
+def test_killed_run_reservation_is_reclaimed(pointed, api_a, configs_copy, cli_control_store):
+    store = cli_control_store
     write_extract_only(configs_copy)
     tight_plan(store, concurrent=1)
     setup_org("org_alpha", KEY_A, plan="tight")

@@ -85,7 +85,7 @@ def _lineage(ctx: StepContext, credential_id: str) -> Lineage:
 
 @dataclass(frozen=True)
 class OpenAIUsageProcessor:
-    """``genai.payg_usage`` (provider openai): usage endpoints -> ``raw.raw_openai_usage``."""
+    """``genai.payg_usage`` (provider openai): usage endpoints -> ``raw_openai_usage`` on the step's target."""
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     config_model: type[BaseModel] = field(default=OpenAIUsageConfig, init=False)
@@ -103,13 +103,15 @@ class OpenAIUsageProcessor:
                 detail[endpoint] = len(fetched.rows)
                 detail["pages"] += fetched.pages
         ctx.check_alive()
-        written = replace_rows(ctx.settings, RAW_OPENAI_USAGE, rows, _lineage(ctx, credential_id), ctx.dates())
+        written = replace_rows(
+            ctx.settings, RAW_OPENAI_USAGE, rows, _lineage(ctx, credential_id), ctx.dates(), target=ctx.target
+        )
         return StepResult(rows=written, detail=detail)
 
 
 @dataclass(frozen=True)
 class OpenAIBilledCostProcessor:
-    """``genai.payg_billed_cost`` (provider openai): the Costs API -> ``raw.raw_openai_costs``."""
+    """``genai.payg_billed_cost`` (provider openai): the Costs API -> ``raw_openai_costs`` on the step's target."""
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     config_model: type[BaseModel] = field(default=OpenAIBilledCostConfig, init=False)
@@ -121,7 +123,9 @@ class OpenAIBilledCostProcessor:
         with client:
             fetched = client.fetch_costs(ctx.start_date, ctx.end_date, ctx)
         ctx.check_alive()
-        written = replace_rows(ctx.settings, RAW_OPENAI_COSTS, fetched.rows, _lineage(ctx, credential_id), ctx.dates())
+        written = replace_rows(
+            ctx.settings, RAW_OPENAI_COSTS, fetched.rows, _lineage(ctx, credential_id), ctx.dates(), target=ctx.target
+        )
         return StepResult(rows=written, detail={"costs": written, "pages": fetched.pages})
 
 

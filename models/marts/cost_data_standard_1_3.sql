@@ -5,9 +5,8 @@
         unique_key='x_ChargeRowId',
         on_schema_change='fail',
         pre_hook="{{ focusline.delete_incremental_window('cast(ChargePeriodStart as date)') }}",
-        partition_by=({'field': 'ChargePeriodStart', 'data_type': 'timestamp', 'granularity': 'day'}
-                      if target.type == 'bigquery' else none),
-        cluster_by=(['x_credential_id', 'x_ProviderSlug'] if target.type == 'bigquery' else none),
+        partition_by=focusline.get_partition_by('ChargePeriodStart', 'timestamp'),
+        cluster_by=focusline.get_cluster_by(['x_ProviderSlug', 'x_credential_id', 'SubAccountId']),
     )
 }}
 

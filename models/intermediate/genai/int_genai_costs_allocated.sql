@@ -176,7 +176,7 @@ billed_without_usage as (
         cast(null as {{ dbt.type_string() }}) as price_tier,
         cast(null as {{ dbt.type_string() }}) as token_type,
         billed_cost_results.cost_date as charge_date,
-        cast(null as {{ dbt.type_bigint() }}) as token_count,
+        cast(null as {{ focusline.type_bigint() }}) as token_count,
         cast(null as {{ focusline.type_money() }}) as million_token_count,
         cast(null as {{ focusline.type_money() }}) as list_unit_price,
         billed_cost_results.billed_cost as list_cost,

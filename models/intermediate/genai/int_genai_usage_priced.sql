@@ -5,8 +5,8 @@
         unique_key='usage_line_id',
         on_schema_change='sync_all_columns',
         pre_hook="{{ focusline.delete_incremental_window('usage_date') }}",
-        partition_by=({'field': 'usage_date', 'data_type': 'date', 'granularity': 'day'}
-                      if target.type == 'bigquery' else none),
+        partition_by=focusline.get_partition_by('usage_date', 'date'),
+        cluster_by=focusline.get_cluster_by(['x_credential_id', 'provider_slug']),
     )
 }}
 
