@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import google.auth
+import google_crc32c
 import requests
 from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
@@ -67,25 +68,9 @@ _REST_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
 T = TypeVar("T")
 
 
-def _crc32c_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC32C_TABLE = _crc32c_table()
-
-
 def crc32c(data: bytes) -> int:
-    """CRC32C (Castagnoli), the checksum KMS uses for integrity; the inputs here are tiny."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+    """CRC32C (Castagnoli), the checksum KMS uses for integrity (google-crc32c, Google's own library)."""
+    return int(google_crc32c.value(data))
 
 
 def validate_key_name(key_name: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import requests
 
 from extract.http import JsonHttpClient, RetryPolicy, dumps_json
+from extract.openai.schemas import USAGE_METRIC_FIELDS
 from focusline.errors import InputDataError
 from focusline.steps import StepContext
 
@@ -54,25 +55,6 @@ COSTS_PAGE_LIMIT = 31  # the costs endpoint allows up to 180
 # The costs endpoint has returned transient 404s (genai-apis.md §2.6): retry them a few times.
 COSTS_RETRY_STATUSES = frozenset({404})
 
-USAGE_INT_FIELDS: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "input_cached_tokens",
-    "input_uncached_tokens",
-    "input_text_tokens",
-    "input_audio_tokens",
-    "input_image_tokens",
-    "input_cached_text_tokens",
-    "input_cached_audio_tokens",
-    "input_cached_image_tokens",
-    "input_cache_write_tokens",
-    "input_cache_write_30m_tokens",
-    "input_cache_write_12h_tokens",
-    "output_text_tokens",
-    "output_audio_tokens",
-    "output_image_tokens",
-    "num_model_requests",
-)
 USAGE_STR_FIELDS: tuple[str, ...] = ("model", "project_id", "user_id", "api_key_id", "service_tier", "api_source")
 COSTS_STR_FIELDS: tuple[str, ...] = ("line_item", "project_id", "api_key_id", "user_id", "api_source", "quantity_unit")
 # raw DECIMAL(38,9): values with more fractional digits (JSON floats such as 0.06314400000000001) are
@@ -161,7 +143,7 @@ class OpenAIAdminClient:
             for name in USAGE_STR_FIELDS:
                 row[name] = _optional_str(item, name, where, url)
             row["batch"] = _optional_bool(item, "batch", where, url)
-            for name in USAGE_INT_FIELDS:
+            for name in USAGE_METRIC_FIELDS:
                 row[name] = _optional_int(item, name, where, url)
             if row["input_tokens"] is None or row["num_model_requests"] is None:
                 missing = "input_tokens" if row["input_tokens"] is None else "num_model_requests"
