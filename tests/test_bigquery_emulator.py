@@ -256,3 +256,34 @@ def test_pipeline_on_bigquery_matches_duckdb(
     assert "partition by timestamp_trunc(chargeperiodstart, day)" in dbt_sql
     assert "cluster by x_ProviderSlug, x_credential_id, SubAccountId" in dbt_sql
     assert "partition by usage_date" in dbt_sql
+
+    # re-running a sub-range on BigQuery (window delete + merge in the incremental models, one MERGE
+    # per key in the loader) replaces only that day and changes nothing: no duplicates, same money
+    def raw_counts() -> dict[str, int]:
+        return {
+            t: next(iter(client.query(f"select count(*) as n from `{bq_env.project}.{org}_test.{t}`").result())).n
+            for t in ("raw_openai_usage", "raw_openai_costs", "cost_data_standard_1_3")
+        }
+
+    before = raw_counts()
+    with FakeOpenAIServer(admin_key=key, seed=org) as api:
+        monkeypatch.setenv("FOCUSLINE_OPENAI_BASE_URL", api.url)
+        day = ["--start-date", str(END - dt.timedelta(days=1)), "--end-date", str(END - dt.timedelta(days=1))]
+        again = json.loads(cli_run("run", org, "genai/payg/openai", *day, "--target", "bigquery", "--json"))
+    assert again["status"] == "completed", again
+    assert raw_counts() == before
+    rerun_rows = [
+        tuple(r.values())
+        for r in client.query(
+            PER_DAY_SQL.format(table=f"`{bq_env.project}.{org}_test.cost_data_standard_1_3`")
+        ).result()
+    ]
+    assert per_day(rerun_rows) == on_duckdb
+    runs_per_day = {
+        str(r.d): r.runs
+        for r in client.query(
+            f"select x_pipeline_run_date as d, count(distinct x_run_id) as runs "
+            f"from `{bq_env.project}.{org}_test.raw_openai_usage` group by 1"
+        ).result()
+    }
+    assert set(runs_per_day.values()) == {1}  # each day written by exactly one run
