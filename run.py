@@ -280,6 +280,32 @@ def docs(org: str | None) -> None:
 
 
 @cli.command()
+@click.argument("org")
+@click.option("--target", type=click.Choice(["local", "bigquery"]), default="local", show_default=True)
+@click.option("--applicability", help="Comma-separated ApplicabilityCriteria (default: dbt_project.yml's declaration).")
+@click.option("--strict", is_flag=True, help="Known deviations fail too.")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def conformance(org: str, target: str, applicability: str | None, strict: bool, as_json: bool) -> None:
+    """Check ORG's FOCUS table against the FOCUS 1.3 MUST rules; exit 1 when one fails."""
+    from orchestrator.conformance import print_report, run_conformance
+
+    criteria = [c.strip() for c in applicability.split(",") if c.strip()] if applicability is not None else None
+    report = run_conformance(_services().settings, org, target=target, criteria=criteria)
+    print_report(report, as_json)
+    if report.failed(strict):
+        sys.exit(EXIT_RUN_FAILED)
+
+
+@cli.command("conformance-generate")
+def conformance_generate() -> None:
+    """Regenerate the FOCUS 1.3 conformance tests and rule list from the requirements model."""
+    from orchestrator.conformance import generate
+
+    click.echo(" ".join(f"{k}={v}" for k, v in generate().items()))
+
+
+@cli.command()
 @click.option("--days", type=click.IntRange(1, 90), default=7, show_default=True)
 @click.option("--target", type=click.Choice(["local", "bigquery"]), default="local", show_default=True)
 @edge

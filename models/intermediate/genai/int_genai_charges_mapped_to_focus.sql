@@ -41,6 +41,7 @@ charges_enriched as (
 {%- set mapped = {
     'BilledCost': 'billed_cost',
     'BillingAccountId': 'x_credential_id',
+    'BillingAccountName': 'x_credential_id',
     'BillingAccountType': "'Organization'",
     'BillingCurrency': 'upper(billing_currency)',
     'BillingPeriodEnd': dbt.dateadd('month', 1, 'billing_period_start'),
@@ -77,6 +78,7 @@ charges_enriched as (
     'SkuPriceDetails': 'sku_price_details',
     'SkuPriceId': 'price_id',
     'SubAccountId': 'project_id',
+    'SubAccountName': 'project_id',
     'SubAccountType': "case when project_id is not null then 'Project' end",
     'x_org_slug': 'x_org_slug',
     'x_pipeline_id': 'x_pipeline_id',
