@@ -276,3 +276,53 @@ def replace_rows_bigquery(table: RawTable, arrow_rows: pa.Table, lineage: Lineag
         arrow_rows.num_rows,
     )
     return arrow_rows.num_rows
+
+
+def ensure_tables_bigquery(tables: Sequence[RawTable], org_slug: str) -> None:
+    """Create the organisation's dataset and every raw table of ``tables`` that is missing (empty)."""
+    settings = BigQuerySettings.from_env()
+    dataset_id = org_dataset(org_slug)
+    client = settings.client()
+    try:
+        for table in tables:
+            _ensure_table(client, settings, dataset_id, table)
+    except LoadError:
+        raise
+    except Exception as exc:  # google-api-core, requests and job errors
+        lineage = Lineage(org_slug, "", "", "")
+        raise _fail(f"{settings.project}.{dataset_id}: could not create the raw tables", exc, lineage) from exc
+    finally:
+        client.close()
+
+
+def query_raw_bigquery(table: RawTable, org_slug: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``extract.load.query_raw`` on BigQuery: ``?`` placeholders become ``@p0, @p1, ...``; [] without the table."""
+    settings = BigQuerySettings.from_env()
+    table_id = f"{settings.project}.{org_dataset(org_slug)}.{table.name}"
+    parts = sql.split("?")
+    text = parts[0] + "".join(f"@p{i}{part}" for i, part in enumerate(parts[1:]))
+    query_params = [_scalar_parameter(f"p{i}", value) for i, value in enumerate(params)]
+    client = settings.client()
+    try:
+        try:
+            client.get_table(table_id)
+        except google_exceptions.NotFound:
+            return []
+        job = client.query(
+            text.format(table=f"`{table_id}`"), job_config=bigquery.QueryJobConfig(query_parameters=query_params)
+        )
+        return [tuple(row.values()) for row in job.result(timeout=settings.job_timeout_seconds)]
+    finally:
+        client.close()
+
+
+def _scalar_parameter(name: str, value: Any) -> bigquery.ScalarQueryParameter:
+    if isinstance(value, dt.datetime):
+        return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
+    if isinstance(value, dt.date):
+        return bigquery.ScalarQueryParameter(name, "DATE", value)
+    if isinstance(value, bool):
+        return bigquery.ScalarQueryParameter(name, "BOOL", value)
+    if isinstance(value, int):
+        return bigquery.ScalarQueryParameter(name, "INT64", value)
+    return bigquery.ScalarQueryParameter(name, "STRING", None if value is None else str(value))

@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from focusline.errors import LoadError
 from focusline.settings import Settings
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
 TARGETS = ("local", "bigquery")
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")  # AWS names reach 64 characters
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -129,6 +131,95 @@ def _to_arrow(table: RawTable, rows: Sequence[Mapping[str, Any]], lineage: Linea
         raise LoadError(f"{table.name}: a value does not fit its column type: {exc}") from None
 
 
+def _with_lineage(table: RawTable, data: pa.Table, lineage: Lineage) -> pa.Table:
+    """``data`` (the table's own columns) plus the seven lineage columns, vectorised (no row loop)."""
+    known = {name for name, _ in table.columns}
+    unknown = sorted(set(data.column_names) - known)
+    if unknown:
+        raise LoadError(f"{table.name}: columns not in the table: {unknown}")
+    n = data.num_rows
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
+    try:
+        for name, kind in table.columns:
+            wanted = _arrow_type(kind)
+            if name in data.column_names:
+                column = data.column(name)
+                if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+                    column = pc.cast(column, pa.timestamp("us", tz="UTC"))
+                    column = column.cast(pa.timestamp("us"))  # naive values hold UTC
+                arrays[name] = column if column.type == wanted else column.cast(wanted)
+            else:
+                arrays[name] = pa.nulls(n, wanted)
+        run_date = arrays[table.date_column]
+        if not pa.types.is_date32(run_date.type):
+            run_date = pc.cast(run_date, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, decimal.InvalidOperation) as exc:
+        raise LoadError(f"{table.name}: a value does not fit its column type: {exc}") from None
+    if run_date.null_count:
+        raise LoadError(f"{table.name}: {run_date.null_count} row(s) have no {table.date_column} (the data date)")
+    arrays["x_org_slug"] = pa.array([lineage.org_slug] * n, pa.string())
+    arrays["x_pipeline_id"] = pa.array([lineage.pipeline_id] * n, pa.string())
+    arrays["x_credential_id"] = pa.array([lineage.credential_id] * n, pa.string())
+    arrays["x_pipeline_run_date"] = run_date
+    arrays["x_run_id"] = pa.array([lineage.run_id] * n, pa.string())
+    arrays["x_ingested_at"] = pa.array([now] * n, pa.timestamp("us"))
+    arrays["x_ingestion_date"] = pa.array([now.date()] * n, pa.date32())
+    schema = pa.schema([(name, _arrow_type(kind)) for name, kind in table.all_columns])
+    return pa.Table.from_arrays([arrays[name] for name, _ in table.all_columns], schema=schema)
+
+
+def _create_table_sql(table: RawTable) -> str:
+    columns_sql = ", ".join(f"{name} {kind}" for name, kind in table.all_columns)
+    return f"create table if not exists {RAW_SCHEMA}.{table.name} ({columns_sql})"
+
+
+def _ensure_duckdb_table(conn: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    """Create the raw table when missing; add columns it lacks (additive schema evolution)."""
+    qualified = f"{RAW_SCHEMA}.{table.name}"
+    conn.execute(f"create schema if not exists {RAW_SCHEMA}")
+    conn.execute(_create_table_sql(table))
+    existing = {
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, table.name],
+        ).fetchall()
+    }
+    for name, kind in table.all_columns:
+        if name not in existing:  # additive schema evolution: new provider fields
+            conn.execute(f"alter table {qualified} add column {name} {kind}")
+
+
+def ensure_raw_tables(settings: Settings, tables: Iterable[RawTable], org_slug: str, *, target: str = "local") -> None:
+    """Create every raw table of ``tables`` that does not exist yet, empty (nothing else changes).
+
+    The dbt sources of every provider then exist for every organisation, so an organisation that
+    has no data from a provider (yet) still builds: its staging models read an empty table.
+    """
+    if target not in TARGETS:
+        raise LoadError(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
+    validate_org_slug(org_slug)
+    tables = list(tables)
+    if target == "bigquery":
+        from extract.bigquery_load import ensure_tables_bigquery
+
+        ensure_tables_bigquery(tables, org_slug)
+        return
+    with warehouse_lock(settings, org_slug) as path:
+        conn = connect(path, timeout=settings.warehouse_lock_timeout_seconds)
+        try:
+            conn.execute("begin transaction")
+            for table in tables:
+                _ensure_duckdb_table(conn, table)
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
+        finally:
+            conn.close()
+
+
 def replace_rows(
     settings: Settings,
     table: RawTable,
@@ -142,44 +233,64 @@ def replace_rows(
 
     Every row's data date must be one of ``dates``: a load never touches a key it did not name.
     ``target`` is the step's warehouse: ``local`` (the organisation's DuckDB file) or ``bigquery``
-    (dataset ``<org_slug>_<env>``, extract/bigquery_load.py).
+    (dataset ``<org_slug>_<env>``, extract/bigquery_load.py). For many rows use ``replace_arrow``.
     """
+    arrow_rows = _to_arrow(table, rows, lineage)
+    return _replace(settings, table, arrow_rows, lineage, dates, target=target)
+
+
+def replace_arrow(
+    settings: Settings,
+    table: RawTable,
+    data: pa.Table,
+    lineage: Lineage,
+    dates: Iterable[dt.date],
+    *,
+    target: str = "local",
+) -> int:
+    """The bulk variant of ``replace_rows``: the rows come as an Arrow table of the table's columns.
+
+    Lineage columns are added column-wise (no Python loop per row) and the rows are inserted with
+    DuckDB's Arrow scan; the transaction, the date check and the BigQuery path are the ones of
+    ``replace_rows``. Missing columns are NULL; a DuckDB relation can be passed as ``rel.to_arrow_table()``.
+    """
+    return _replace(settings, table, _with_lineage(table, data, lineage), lineage, dates, target=target)
+
+
+def _replace(
+    settings: Settings,
+    table: RawTable,
+    arrow_rows: pa.Table,
+    lineage: Lineage,
+    dates: Iterable[dt.date],
+    *,
+    target: str,
+) -> int:
+    """One load: check the dates, then delete the key's dates and insert ``arrow_rows`` atomically."""
     if target not in TARGETS:
         raise LoadError(f"{table.name}: unknown target {target!r} (one of {', '.join(TARGETS)})")
     validate_org_slug(lineage.org_slug)
     dates = sorted(set(dates))
     if not dates:
         raise LoadError(f"{table.name}: a load must name the data dates it replaces")
-    outside = sorted({str(_as_date(r[table.date_column])) for r in rows} - {str(d) for d in dates})
+    present = {str(d) for d in pc.unique(arrow_rows.column("x_pipeline_run_date")).to_pylist()}
+    outside = sorted(present - {str(d) for d in dates})
     if outside:
         raise LoadError(
-            f"{table.name}: rows dated {outside} are outside the loaded range {dates[0]}..{dates[-1]}",
+            f"{table.name}: rows dated {outside[:10]} are outside the loaded range {dates[0]}..{dates[-1]}",
             org=lineage.org_slug,
             pipeline=lineage.pipeline_id,
         )
-    arrow_rows = _to_arrow(table, rows, lineage)
     if target == "bigquery":
         from extract.bigquery_load import replace_rows_bigquery  # imports google-cloud-bigquery only when used
 
         return replace_rows_bigquery(table, arrow_rows, lineage, dates)
-    columns_sql = ", ".join(f"{name} {kind}" for name, kind in table.all_columns)
     qualified = f"{RAW_SCHEMA}.{table.name}"
     with warehouse_lock(settings, lineage.org_slug) as path:
         conn = connect(path, timeout=settings.warehouse_lock_timeout_seconds)
         try:
             conn.execute("begin transaction")
-            conn.execute(f"create schema if not exists {RAW_SCHEMA}")
-            conn.execute(f"create table if not exists {qualified} ({columns_sql})")
-            existing = {
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-                    [RAW_SCHEMA, table.name],
-                ).fetchall()
-            }
-            for name, kind in table.all_columns:
-                if name not in existing:  # additive schema evolution: new provider fields
-                    conn.execute(f"alter table {qualified} add column {name} {kind}")
+            _ensure_duckdb_table(conn, table)
             deleted = conn.execute(
                 f"delete from {qualified} where x_org_slug = ? and x_pipeline_id = ? "
                 "and x_credential_id = ? and x_pipeline_run_date in (select unnest(?::date[]))",
@@ -203,6 +314,36 @@ def replace_rows(
         len(dates),
         dates[0],
         dates[-1],
-        len(rows),
+        arrow_rows.num_rows,
     )
-    return len(rows)
+    return arrow_rows.num_rows
+
+
+def query_raw(
+    settings: Settings, table: RawTable, org_slug: str, sql: str, params: list[Any], *, target: str = "local"
+) -> list[tuple[Any, ...]]:
+    """Rows of a read-only ``sql`` over one raw table (``{table}`` in ``sql``); [] when it does not exist.
+
+    ``sql`` is written by focusline (identifiers fixed), values come as positional ``?`` parameters
+    (DuckDB) which the BigQuery path binds as named parameters ``@p0, @p1, ...``.
+    """
+    validate_org_slug(org_slug)
+    if target == "bigquery":
+        from extract.bigquery_load import query_raw_bigquery
+
+        return query_raw_bigquery(table, org_slug, sql, params)
+    path = settings.warehouse_path(org_slug)
+    if not path.exists():
+        return []
+    with warehouse_lock(settings, org_slug) as locked:
+        conn = connect(locked, timeout=settings.warehouse_lock_timeout_seconds)
+        try:
+            exists = conn.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [RAW_SCHEMA, table.name],
+            ).fetchone()
+            if not exists or not exists[0]:
+                return []
+            return conn.execute(sql.format(table=f"{RAW_SCHEMA}.{table.name}"), params).fetchall()
+        finally:
+            conn.close()

@@ -9,6 +9,8 @@ fails the step with the node's name and dbt's message, read from ``run_results.j
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
 import logging
 import os
@@ -41,6 +43,30 @@ class DbtBuildConfig(BaseModel):
     select: str = Field(default="+cost_data_standard_1_3", min_length=1)
     exclude: str | None = None
     full_refresh: bool = False
+    # the incremental models' date window: the run's days, or every calendar month they touch
+    # (billing exports restate whole months, so their rebuild must cover the whole month)
+    window: Literal["days", "months"] = "days"
+
+
+def dbt_window(start: dt.date, end: dt.date, window: str) -> tuple[dt.date, dt.date]:
+    """The dbt vars window for a run of ``start``..``end`` (inclusive)."""
+    if window == "months":
+        last = calendar.monthrange(end.year, end.month)[1]
+        return start.replace(day=1), end.replace(day=last)
+    return start, end
+
+
+def ensure_all_raw_tables(settings: Settings, org_slug: str, target: str) -> None:
+    """Every provider's raw table exists (empty when it has no data), so every organisation builds.
+
+    The dbt sources of all providers are in one project; an organisation with OpenAI data and no
+    AWS export (or the reverse) reads empty tables instead of failing on a missing relation.
+    """
+    from extract.aws_cur.schema import RAW_AWS_CUR
+    from extract.load import ensure_raw_tables
+    from extract.openai.schemas import RAW_OPENAI_COSTS, RAW_OPENAI_USAGE
+
+    ensure_raw_tables(settings, (RAW_OPENAI_USAGE, RAW_OPENAI_COSTS, RAW_AWS_CUR), org_slug, target=target)
 
 
 def dbt_env(warehouse_path: Path | None, dataset: str | None = None) -> dict[str, str]:
@@ -144,11 +170,13 @@ class DbtBuildProcessor:
 
     def run(self, ctx: StepContext, config: BaseModel) -> StepResult:
         assert isinstance(config, DbtBuildConfig)
+        start, end = dbt_window(ctx.start_date, ctx.end_date, config.window)
         dbt_vars = {
             "org_slug": ctx.org_slug,
-            "start_date": ctx.start_date.isoformat(),
-            "end_date": ctx.end_date.isoformat(),
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
         }
+        ensure_all_raw_tables(ctx.settings, ctx.org_slug, ctx.target)
         args = [config.command, "--select", config.select, "--vars", json.dumps(dbt_vars)]
         if config.exclude:
             args += ["--exclude", config.exclude]

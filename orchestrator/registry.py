@@ -24,14 +24,15 @@ class Registry:
 
 def default_registry() -> Registry:
     """Every built-in ps_type. Imported lazily so `pipelines list` stays fast."""
+    from extract.aws_cur.processor import AWS_CUR_PROCESSOR
     from extract.openai.processors import BILLED_COST_PROCESSOR, USAGE_PROCESSOR
-
     from orchestrator.dbt_step import DBT_BUILD_PROCESSOR
 
     return Registry(
         {
             "genai.payg_usage": USAGE_PROCESSOR,
             "genai.payg_billed_cost": BILLED_COST_PROCESSOR,
+            "aws.cur": AWS_CUR_PROCESSOR,
             "dbt.build": DBT_BUILD_PROCESSOR,
         }
     )

@@ -74,7 +74,7 @@
         ('SubAccountType', 'String', 'Conditional', true),
         ('Tags', 'JSON', 'Conditional', true),
     ] -%}
-    {#- custom columns: lineage (DESIGN.md, names fixed) first, then GenAI / cost detail -#}
+    {#- custom columns: lineage (DESIGN.md, names fixed) first, then GenAI / cost detail, then cloud billing detail -#}
     {%- set custom = [
         ('x_org_slug', 'String', false),
         ('x_pipeline_id', 'String', false),
@@ -93,6 +93,15 @@
         ('x_LineItem', 'String', true),
         ('x_CostSource', 'String', false),
         ('x_EstimatedCost', 'Decimal', true),
+        ('x_ServiceCode', 'String', true),
+        ('x_UsageType', 'String', true),
+        ('x_Operation', 'String', true),
+        ('x_AwsLineItemType', 'String', true),
+        ('x_AwsBillType', 'String', true),
+        ('x_AwsLineItemId', 'String', true),
+        ('x_CostCategories', 'JSON', true),
+        ('x_SourceFile', 'String', true),
+        ('x_ExportVersion', 'Date/Time', true),
     ] -%}
     {%- set columns = [] -%}
     {%- for name, spec_type, feature_level, allows_nulls in spec -%}

@@ -18,10 +18,18 @@ genai_charges as (
 
 ),
 
+aws_charges as (
+
+    select * from {{ ref('int_aws_cur__charges_mapped_to_focus') }}
+
+),
+
 {#- one import CTE per provider family's *_mapped_to_focus model; all share get_focus_columns() -#}
 charges_unioned as (
 
     select * from genai_charges
+    union all
+    select * from aws_charges
 
 ),
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from focusline.settings import Settings
+from orchestrator.dbt_step import ensure_all_raw_tables
 from tests.dbt import openai_fixtures
 from tests.dbt.dbt_harness import DbtWarehouse
 
@@ -30,6 +31,8 @@ def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtWareh
         path = settings.warehouse_path(openai_fixtures.ORG)
         env["FOCUSLINE_WAREHOUSE_PATH"] = str(path)
         openai_fixtures.load_fixtures(settings)
+        # what the dbt.build step does first: every provider's raw table exists (AWS stays empty)
+        ensure_all_raw_tables(settings, openai_fixtures.ORG, "local")
         yield DbtWarehouse(settings, path, root / "target", root / "logs", env)
     finally:
         for key, value in old.items():

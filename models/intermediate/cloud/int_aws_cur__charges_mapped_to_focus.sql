@@ -1,0 +1,210 @@
+{#-
+    AWS CUR line items -> FOCUS 1.3 (native rules of reference/billing-sources.md 2.3 / 5.2, with the
+    focus_converters bugs fixed; each non-obvious choice is in DECISIONLOG.md "Cloud billing: AWS").
+-#}
+{%- set discount_types = "('BundledDiscount', 'Discount', 'EdpDiscount', 'PrivateRateDiscount', 'SppDiscount', 'DistributorDiscount')" -%}
+{%- set covered_usage_types = "('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" -%}
+
+with
+
+line_items as (
+
+    select * from {{ ref('stg_aws_cur__line_items') }}
+
+),
+
+service_categories as (
+
+    select * from {{ ref('map_aws_product_codes_to_service_categories') }}
+
+),
+
+line_items_categorised as (
+
+    select
+        line_items.*,
+        service_categories.service_category,
+        service_categories.service_subcategory
+    from line_items
+    left join service_categories
+        on line_items.aws_product_code = service_categories.product_code
+
+),
+
+charges_classified as (
+
+    select
+        *,
+        coalesce(billing_entity = 'AWS Marketplace', false) as is_marketplace,
+        case
+            when aws_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')
+                then 'Usage'
+            when aws_line_item_type in ('Fee', 'RIFee', 'SavingsPlanUpfrontFee', 'SavingsPlanRecurringFee')
+                then 'Purchase'
+            when aws_line_item_type = 'Tax' then 'Tax'
+            when aws_line_item_type = 'Credit' or aws_line_item_type in {{ discount_types }} then 'Credit'
+            else 'Adjustment'
+        end as charge_category,
+        case
+            when aws_line_item_type like 'SavingsPlan%' then 'savings_plan'
+            when aws_line_item_type in ('DiscountedUsage', 'RIFee') then 'reservation'
+            when aws_line_item_type = 'Fee' and reservation_arn is not null then 'reservation'
+        end as commitment_kind,
+        case
+            when usage_end_at is not null and usage_start_at is not null and usage_end_at < usage_start_at
+                then usage_end_at
+            else coalesce(usage_start_at, billing_period_start_at)
+        end as charge_period_start,
+        case
+            when usage_end_at is not null and usage_start_at is not null and usage_end_at < usage_start_at
+                then usage_start_at
+            else coalesce(usage_end_at, billing_period_end_at)
+        end as charge_period_end
+
+    from line_items_categorised
+
+),
+
+charges_costed as (
+
+    select
+        *,
+        -- amortised cost: commitment purchases spread over the usage they cover
+        case
+            when aws_line_item_type = 'DiscountedUsage' then coalesce(reservation_effective_cost, 0)
+            when aws_line_item_type = 'SavingsPlanCoveredUsage' then coalesce(savings_plan_effective_cost, 0)
+            when aws_line_item_type in ('SavingsPlanNegation', 'SavingsPlanUpfrontFee') then 0
+            when aws_line_item_type = 'SavingsPlanRecurringFee'
+                then coalesce(savings_plan_total_commitment_to_date, 0) - coalesce(savings_plan_used_commitment, 0)
+            when aws_line_item_type = 'RIFee'
+                then coalesce(reservation_unused_amortized_upfront_fee, 0) + coalesce(reservation_unused_recurring_fee, 0)
+            when aws_line_item_type = 'Fee' and reservation_arn is not null then 0
+            else unblended_cost
+        end as effective_cost,
+        -- public on-demand price: kept where AWS states one; discounts, credits and negations have none
+        case
+            when aws_line_item_type in {{ discount_types }}
+                or aws_line_item_type in ('Credit', 'Refund', 'SavingsPlanNegation')
+                then 0
+            else coalesce(public_on_demand_cost, unblended_cost)
+        end as list_cost,
+        case
+            when aws_line_item_type in {{ discount_types }}
+                or aws_line_item_type in ('Credit', 'Refund', 'SavingsPlanNegation')
+                then null
+            -- only where rate x quantity gives the stated cost at FOCUS precision (1e-9): CUR rates can
+            -- carry more digits than the money type, and some exports state inconsistent values
+            when public_on_demand_cost is not null
+                and public_on_demand_rate is not null
+                and usage_amount is not null
+                and abs(
+                    round(public_on_demand_cost, 9) - round(public_on_demand_rate, 9) * round(usage_amount, 9)
+                ) <= 0.000000001
+                then public_on_demand_rate
+        end as list_unit_price,
+        case
+            when aws_line_item_type in ('Credit', 'Refund', 'SavingsPlanNegation') then 0
+            -- negotiated discounts as separate rows (EDP, PPA, bundled): part of the contracted cost
+            when aws_line_item_type in {{ discount_types }} then unblended_cost
+            else coalesce(public_on_demand_cost, unblended_cost)
+        end as contracted_cost
+
+    from charges_classified
+
+),
+
+{#- FOCUS column -> expression; every column not named here becomes a typed NULL -#}
+{%- set mapped = {
+    'AvailabilityZone': 'availability_zone',
+    'BilledCost': 'unblended_cost',
+    'BillingAccountId': 'payer_account_id',
+    'BillingAccountName': 'payer_account_name',
+    'BillingAccountType': "'Payer Account'",
+    'BillingCurrency': 'upper(billing_currency)',
+    'BillingPeriodEnd': 'coalesce(billing_period_end_at, ' ~ dbt.dateadd('month', 1, 'billing_period_start_at') ~ ')',
+    'BillingPeriodStart': 'billing_period_start_at',
+    'CapacityReservationId': 'capacity_reservation_arn',
+    'CapacityReservationStatus': "case when capacity_reservation_arn is not null and capacity_reservation_status in ('Used', 'Unused') then capacity_reservation_status end",
+    'ChargeCategory': 'charge_category',
+    'ChargeClass': "case when (aws_line_item_type = 'Refund' or aws_bill_type = 'Refund') and charge_period_start < billing_period_start_at then 'Correction' end",
+    'ChargeDescription': 'line_item_description',
+    'ChargeFrequency': "case
+            when aws_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') then 'Recurring'
+            when aws_line_item_type = 'SavingsPlanUpfrontFee' then 'One-Time'
+            when aws_line_item_type = 'Fee' and aws_bill_type = 'Anniversary' then 'Recurring'
+            when aws_line_item_type in ('Fee', 'Tax', 'Credit', 'Refund') then 'One-Time'
+            else 'Usage-Based'
+        end",
+    'ChargePeriodEnd': 'charge_period_end',
+    'ChargePeriodStart': 'charge_period_start',
+    'CommitmentDiscountCategory': "case when commitment_kind = 'savings_plan' and savings_plan_arn is not null then 'Spend' when commitment_kind = 'reservation' and reservation_arn is not null then 'Usage' end",
+    'CommitmentDiscountId': "case when commitment_kind = 'savings_plan' then savings_plan_arn when commitment_kind = 'reservation' then reservation_arn end",
+    'CommitmentDiscountStatus': "case when charge_category = 'Usage' and ((commitment_kind = 'savings_plan' and savings_plan_arn is not null) or (commitment_kind = 'reservation' and reservation_arn is not null)) then 'Used' end",
+    'CommitmentDiscountType': "case when commitment_kind = 'savings_plan' and savings_plan_arn is not null then 'Savings Plan' when commitment_kind = 'reservation' and reservation_arn is not null then 'Reserved Instance' end",
+    'ConsumedQuantity': 'case when aws_line_item_type in ' ~ covered_usage_types ~ ' then usage_amount end',
+    'ConsumedUnit': 'case when aws_line_item_type in ' ~ covered_usage_types ~ ' and usage_amount is not null then pricing_unit end',
+    'ContractedCost': 'contracted_cost',
+    'ContractedUnitPrice': 'list_unit_price',
+    'EffectiveCost': 'effective_cost',
+    'HostProviderName': "'Amazon Web Services'",
+    'InvoiceId': 'invoice_id',
+    'InvoiceIssuerName': "coalesce(invoicing_entity, 'Amazon Web Services')",
+    'ListCost': 'list_cost',
+    'ListUnitPrice': 'list_unit_price',
+    'PricingCategory': "case
+            when charge_category = 'Usage' and aws_line_item_type in ('DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation') then 'Committed'
+            when charge_category = 'Usage' and (pricing_term = 'Spot' or aws_usage_type like '%SpotUsage%') then 'Dynamic'
+            when charge_category in ('Usage', 'Purchase') then 'Standard'
+        end",
+    'PricingCurrency': 'upper(coalesce(pricing_currency, billing_currency))',
+    'PricingCurrencyContractedUnitPrice': 'case when upper(coalesce(pricing_currency, billing_currency)) = upper(billing_currency) then list_unit_price end',
+    'PricingCurrencyEffectiveCost': 'case when upper(coalesce(pricing_currency, billing_currency)) = upper(billing_currency) then effective_cost end',
+    'PricingCurrencyListUnitPrice': 'case when upper(coalesce(pricing_currency, billing_currency)) = upper(billing_currency) then list_unit_price end',
+    'PricingQuantity': "case when charge_category in ('Usage', 'Purchase') and aws_line_item_type <> 'SavingsPlanNegation' then usage_amount end",
+    'PricingUnit': "case when charge_category in ('Usage', 'Purchase') and aws_line_item_type <> 'SavingsPlanNegation' and usage_amount is not null then pricing_unit end",
+    'ProviderName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
+    'PublisherName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
+    'RegionId': 'region_id',
+    'RegionName': 'region_name',
+    'ResourceId': 'resource_id',
+    'ServiceCategory': "coalesce(service_category, 'Other')",
+    'ServiceName': 'coalesce(product_name, aws_product_code)',
+    'ServiceProviderName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
+    'ServiceSubcategory': "coalesce(service_subcategory, 'Other (Other)')",
+    'SkuId': 'sku_id',
+    'SkuPriceId': 'coalesce(pricing_rate_code, pricing_rate_id)',
+    'SubAccountId': 'usage_account_id',
+    'SubAccountName': 'usage_account_name',
+    'SubAccountType': "case when usage_account_id is not null then 'Linked Account' end",
+    'Tags': 'resource_tags',
+    'x_org_slug': 'x_org_slug',
+    'x_pipeline_id': 'x_pipeline_id',
+    'x_credential_id': 'x_credential_id',
+    'x_pipeline_run_date': 'x_pipeline_run_date',
+    'x_run_id': 'x_run_id',
+    'x_ingested_at': 'x_ingested_at',
+    'x_ingestion_date': 'x_ingestion_date',
+    'x_ChargeRowId': 'line_item_row_id',
+    'x_ProviderSlug': "'aws'",
+    'x_CostSource': "'billed'",
+    'x_ServiceCode': 'aws_product_code',
+    'x_UsageType': 'aws_usage_type',
+    'x_Operation': 'aws_operation',
+    'x_AwsLineItemType': 'aws_line_item_type',
+    'x_AwsBillType': 'aws_bill_type',
+    'x_AwsLineItemId': 'aws_line_item_id',
+    'x_CostCategories': 'cost_category',
+    'x_SourceFile': 'x_source_file',
+    'x_ExportVersion': 'x_export_version',
+} %}
+
+final as (
+
+    select
+        {{- focusline.select_focus_columns(mapped) }}
+
+    from charges_costed
+
+)
+
+select * from final
