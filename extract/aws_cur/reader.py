@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import duckdb
 
@@ -25,6 +24,7 @@ from extract.aws_cur.schema import (
     classify,
     source_format,
 )
+from extract.billing_export import ExportBatch
 from extract.files import FileInfo, read_relation
 from focusline.errors import InputDataError
 
@@ -135,26 +135,6 @@ def normalise_sql(info: FileInfo, types: dict[str, str]) -> tuple[str, str]:
     return "select\n    " + ",\n    ".join(select) + f"\nfrom {_SOURCE}", fmt
 
 
-@dataclass
-class CurBatch:
-    """The normalised rows of every file of one source, in ``conn`` (table ``cur_rows``)."""
-
-    conn: duckdb.DuckDBPyConnection
-    files: list[FileInfo] = field(default_factory=list)
-    formats: dict[str, str] = field(default_factory=dict)
-
-    def periods(self) -> dict[dt.date, dict[str, object]]:
-        """Per billing period: rows, end date, payer accounts and the newest modified time of its files."""
-        out: dict[dt.date, dict[str, object]] = {}
-        for period, end, rows, payers, newest in self.conn.execute(
-            f"select cast(bill_billing_period_start_date as date), max(cast(bill_billing_period_end_date as date)), "
-            f"count(*), list(distinct bill_payer_account_id order by bill_payer_account_id), "
-            f"max(x_source_file_modified_at) from {_ROWS} group by 1 order by 1"
-        ).fetchall():
-            out[period] = {"end": end, "rows": rows, "payers": [p for p in payers if p], "newest": newest}
-        return out
-
-
 def _diagnose(conn: duckdb.DuckDBPyConnection, types: dict[str, str]) -> str:
     """Which fixed columns hold values that do not cast (for the error message)."""
     problems = []
@@ -173,13 +153,13 @@ def _diagnose(conn: duckdb.DuckDBPyConnection, types: dict[str, str]) -> str:
     return "; ".join(problems)
 
 
-def read_cur_files(files: list[FileInfo]) -> CurBatch:
+def read_cur_files(files: list[FileInfo]) -> ExportBatch:
     """Normalise every file into one in-memory table ``cur_rows`` with raw_aws_cur's columns."""
     conn = duckdb.connect()
     conn.execute("set TimeZone = 'UTC'")
     columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_AWS_CUR.columns)
     conn.execute(f"create table {_ROWS} ({columns_sql})")
-    batch = CurBatch(conn)
+    batch = ExportBatch(conn, _ROWS, account_sql="bill_payer_account_id", period_end_sql="bill_billing_period_end_date")
     for info in files:
         read_relation(conn, info, _SOURCE)
         types = {row[0]: str(row[1]) for row in conn.execute(f"describe {_SOURCE}").fetchall()}
