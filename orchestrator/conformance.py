@@ -138,6 +138,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         ),
         "note": "model's Condition uses a non-standard {AND: [...]} shape; same meaning as a CheckFunction tree",
     },
+    "CAU-PricingCurrencyContractedUnitPrice-C-012-C": {
+        "Condition": _not_null("SkuPriceId"),
+        "note": "model's Condition is SkuPriceId is null; the sentence says when SkuPriceId is not null",
+    },
     "CAU-PricingCurrencyEffectiveCost-C-004-M": {
         "Requirement": _node("CheckDecimalValue", ColumnName="PricingCurrencyEffectiveCost"),
         "note": "model checks PricingCurrencyListUnitPrice >= 0; the sentence is about PricingCurrencyEffectiveCost",

@@ -31,6 +31,7 @@ from extract.aws_cur.schema import classify, snake_case
 from extract.files import list_files, resolve_store
 from extract.load import Lineage, RawTable, replace_arrow, replace_rows
 from focusline.errors import ConfigError, InputDataError
+from orchestrator.conformance import run_conformance
 from focusline.settings import Settings
 from focusline.steps import StepContext, StepResult
 from run import cli
@@ -335,6 +336,10 @@ def test_samples_pass_the_generated_mart_tests(settings: Settings, tmp_path: Pat
     assert covered[0] == Decimal("60") and covered[1] == Decimal("0.6")  # SP effective cost 0.1 per row
     assert covered[2] is None and covered[3] == "Committed"  # the koku rows carry no SP ARN
     assert marketplace == [("Red Hat, Inc.", "Red Hat, Inc.", "Amazon Web Services, Inc.", "Amazon Web Services")]
+    # the FOCUS 1.3 conformance tests generated from the requirements model: every checkable MUST rule holds
+    report = run_conformance(settings, ORG)
+    assert [(r.rule_id, r.detail) for r in report.failed(strict=True)] == []
+    assert report.summary()["pass"] >= 400
 
 
 def test_openai_only_org_builds_with_empty_aws_table(settings: Settings) -> None:

@@ -19,15 +19,24 @@ service_categories as (
 
 ),
 
+regions as (
+
+    select * from {{ ref('map_aws_regions') }}
+
+),
+
 line_items_categorised as (
 
     select
         line_items.*,
         service_categories.service_category,
-        service_categories.service_subcategory
+        service_categories.service_subcategory,
+        regions.region_name as known_region_name
     from line_items
     left join service_categories
         on line_items.aws_product_code = service_categories.product_code
+    left join regions
+        on line_items.region_id = regions.region_id
 
 ),
 
@@ -36,6 +45,15 @@ charges_classified as (
     select
         *,
         coalesce(billing_entity = 'AWS Marketplace', false) as is_marketplace,
+        -- ARNs name their type (arn:aws:ec2:...:instance/i-0abc -> instance); bare ids take the product family
+        case
+            when resource_id is null then null
+            when resource_id like 'arn:%' and {{ dbt.split_part('resource_id', "':'", 6) }} like '%/%'
+                then {{ dbt.split_part(dbt.split_part('resource_id', "':'", 6), "'/'", 1) }}
+            when resource_id like 'arn:%' and {{ dbt.split_part('resource_id', "':'", 7) }} <> ''
+                then {{ dbt.split_part('resource_id', "':'", 6) }}
+            else coalesce(product_family, product_name, aws_product_code)
+        end as resource_type,
         case
             when aws_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')
                 then 'Usage'
@@ -69,6 +87,15 @@ charges_costed as (
 
     select
         *,
+        -- the price's id as CUR states it; rows without one (older exports) get a stable id from what
+        -- identifies the price: SKU (or product code), term and usage type
+        case
+            when pricing_rate_code is not null or pricing_rate_id is not null
+                then coalesce(pricing_rate_code, pricing_rate_id)
+            when charge_category in ('Usage', 'Purchase')
+                then coalesce(sku_id, aws_product_code, '') || ':' || coalesce(pricing_term, 'OnDemand') || ':'
+                    || coalesce(aws_usage_type, '')
+        end as sku_price_id,
         -- amortised cost: commitment purchases spread over the usage they cover
         case
             when aws_line_item_type = 'DiscountedUsage' then coalesce(reservation_effective_cost, 0)
@@ -91,6 +118,7 @@ charges_costed as (
         case
             when aws_line_item_type in {{ discount_types }}
                 or aws_line_item_type in ('Credit', 'Refund', 'SavingsPlanNegation')
+                or charge_category not in ('Usage', 'Purchase')
                 then null
             -- only where rate x quantity gives the stated cost at FOCUS precision (1e-9): CUR rates can
             -- carry more digits than the money type, and some exports state inconsistent values
@@ -101,6 +129,10 @@ charges_costed as (
                     round(public_on_demand_cost, 9) - round(public_on_demand_rate, 9) * round(usage_amount, 9)
                 ) <= 0.000000001
                 then public_on_demand_rate
+            -- the stated rate is missing or disagrees with cost / quantity (seen in public samples):
+            -- the unit price that makes ListCost = ListUnitPrice x PricingQuantity hold
+            when public_on_demand_cost is not null and usage_amount is not null and usage_amount <> 0
+                then round(public_on_demand_cost / usage_amount, 9)
         end as list_unit_price,
         case
             when aws_line_item_type in ('Credit', 'Refund', 'SavingsPlanNegation') then 0
@@ -118,7 +150,7 @@ charges_costed as (
     'AvailabilityZone': 'availability_zone',
     'BilledCost': 'unblended_cost',
     'BillingAccountId': 'payer_account_id',
-    'BillingAccountName': 'payer_account_name',
+    'BillingAccountName': 'coalesce(payer_account_name, payer_account_id)',
     'BillingAccountType': "'Payer Account'",
     'BillingCurrency': 'upper(billing_currency)',
     'BillingPeriodEnd': 'coalesce(billing_period_end_at, ' ~ dbt.dateadd('month', 1, 'billing_period_start_at') ~ ')',
@@ -165,16 +197,17 @@ charges_costed as (
     'ProviderName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
     'PublisherName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
     'RegionId': 'region_id',
-    'RegionName': 'region_name',
+    'RegionName': 'case when region_id is not null then coalesce(region_name, known_region_name, region_id) end',
     'ResourceId': 'resource_id',
+    'ResourceType': 'resource_type',
     'ServiceCategory': "coalesce(service_category, 'Other')",
     'ServiceName': 'coalesce(product_name, aws_product_code)',
     'ServiceProviderName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
     'ServiceSubcategory': "coalesce(service_subcategory, 'Other (Other)')",
     'SkuId': 'sku_id',
-    'SkuPriceId': 'coalesce(pricing_rate_code, pricing_rate_id)',
+    'SkuPriceId': 'sku_price_id',
     'SubAccountId': 'usage_account_id',
-    'SubAccountName': 'usage_account_name',
+    'SubAccountName': 'case when usage_account_id is not null then coalesce(usage_account_name, usage_account_id) end',
     'SubAccountType': "case when usage_account_id is not null then 'Linked Account' end",
     'Tags': 'resource_tags',
     'x_org_slug': 'x_org_slug',

@@ -38,6 +38,7 @@ renamed as (
         line_item_product_code as aws_product_code,
         coalesce(product_servicecode, line_item_product_code) as aws_service_code,
         {{ focusline.json_extract_string('product', 'product_name') }} as product_name,
+        {{ focusline.json_extract_string('product', 'product_family') }} as product_family,
         line_item_usage_type as aws_usage_type,
         line_item_operation as aws_operation,
         line_item_line_item_description as line_item_description,
