@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from google.cloud import bigquery
 
 from focusline.settings import Settings
+from orchestrator.conformance import run_conformance
 from run import cli
 from tests.bq_emulator import BigQueryEmulator
 from tests.conftest import SHARED
@@ -69,6 +70,10 @@ def test_cur_on_bigquery_matches_duckdb(
         conn.close()
     assert on_duckdb == {("2023-11-01", "USD"): (1281, Decimal("1.68"), Decimal("1.68"), Decimal("3.36"))}
     assert on_bq == on_duckdb
+    # the generated FOCUS 1.3 conformance tests hold on BigQuery too (the JSON / regex macros' BigQuery side)
+    report = run_conformance(settings, org, target="bigquery")
+    assert [(r.rule_id, r.detail) for r in report.failed(strict=True)] == []
+    assert report.summary()["pass"] >= 400
     raw = client.get_table(f"{bq_env.project}.{org}_test.raw_aws_cur")
     types = {f.name: f.field_type for f in raw.schema}
     assert types["line_item_unblended_cost"] == "NUMERIC" and types["resource_tags"] == "JSON"

@@ -7,6 +7,10 @@ Listed in DECISIONLOG.md ("BigQuery emulator gaps").
 * ``CAST(x AS NUMERIC)`` / ``SAFE_CAST(x AS NUMERIC)``: sqlglot writes DuckDB's bare ``DECIMAL``,
   which is DECIMAL(18,3), so ``CAST('0.000001' AS NUMERIC)`` becomes 0.000. BigQuery's NUMERIC is
   DECIMAL(38,9). The emulator already pins ``NUMERIC '...'`` literals this way; we pin casts too.
+  The same holds for every bare ``DECIMAL`` sqlglot writes after the emulator's type-aware rules
+  rewrite a query (e.g. ``CAST(a / b AS NUMERIC)`` over NUMERIC columns, where the text pin above is
+  lost when the tree is regenerated): the DuckDB generator writes a parameterless DECIMAL as
+  DECIMAL(38, 9).
 * ``CAST(x AS BIGNUMERIC)``: sqlglot writes DECIMAL(38,5) (5 fractional digits, where BigQuery
   keeps 38). We use DECIMAL(38,10), the emulator's own BIGNUMERIC representation.
 * Column-name case: when a query reads a table and one of the emulator's type-aware rules rewrites
@@ -31,6 +35,7 @@ import bqemulator.sql.rewriter.create_table_schema_ctas as schema_ctas
 import bqemulator.sql.translator as translator
 from bqemulator.cli import main
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 _CAST_NUMERIC = re.compile(r"(?i)\b(AS\s+)(BIG)?NUMERIC\b(?!\s*\()")
 
@@ -47,6 +52,17 @@ def _rewrite_numeric(sql: str) -> str:
 
 
 translator.rewrite_numeric_literals = _rewrite_numeric
+
+_original_datatype_sql = DuckDB.Generator.datatype_sql
+
+
+def _datatype_sql_numeric(self: Any, expression: exp.DataType) -> str:
+    if expression.this == exp.DataType.Type.DECIMAL and not expression.expressions:
+        return "DECIMAL(38, 9)"
+    return _original_datatype_sql(self, expression)
+
+
+DuckDB.Generator.datatype_sql = _datatype_sql_numeric
 
 _original_qualify = translator.qualify
 
