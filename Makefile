@@ -16,7 +16,7 @@ BQ_CI_ENV := FOCUSLINE_ENV=ci FOCUSLINE_BQ_PROJECT=focusline-ci FOCUSLINE_BQ_MET
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup bqemu-setup pg-setup demo test pytest validate dbt-build bigquery-build lint docs clean
+.PHONY: setup bqemu-setup pg-setup demo test pytest validate dbt-build bigquery-build lint docs bench clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -76,6 +76,13 @@ lint: setup
 
 docs: setup
 	$(VENV_PY) run.py docs --org demo_org
+
+# Pipeline vs a hand-written DuckDB floor on generated CUR 2.0 Parquet (bench/run.py; not part of `make test`).
+# Sizes: BENCH_SIZES=100k,1M,10M (10M takes ~15 min on 2 cores); data and warehouses under .focusline/bench.
+# Results: a table on stdout and bench/results/<UTC timestamp>.json + .md.
+BENCH_SIZES ?= 100k,1M
+bench: setup
+	$(VENV_PY) -m bench.run --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf .venv .tools .bqemu .focusline warehouse target logs

@@ -1,6 +1,6 @@
 -- FOCUS invariant: ListCost = ListUnitPrice x PricingQuantity (and ContractedCost likewise) where the
--- unit price is known, within the rounding of DECIMAL(38,9) values: 1e-9 for the cost plus half a unit
--- of the ninth decimal of the unit price times the quantity (a derived price cost / quantity is rounded).
+-- unit price is known, within the precision of DECIMAL(38,9) values: 1e-9 for the cost plus one unit of
+-- the ninth decimal of the unit price per unit of quantity (a derived price cost / quantity is cut at 1e-9).
 with
 
 mart as (
@@ -22,9 +22,9 @@ final as (
         ContractedUnitPrice
 
     from mart
-    where abs(ListCost - ListUnitPrice * PricingQuantity) > 0.000000001 + 0.0000000005 * abs(PricingQuantity)
+    where abs(ListCost - ListUnitPrice * PricingQuantity) > 0.000000001 * (1 + abs(PricingQuantity))
         or abs(ContractedCost - ContractedUnitPrice * PricingQuantity)
-        > 0.000000001 + 0.0000000005 * abs(PricingQuantity)
+        > 0.000000001 * (1 + abs(PricingQuantity))
 
 )
 

@@ -9,8 +9,9 @@ billing period, not the day:
   ``usage_date`` (the data date) and ``x_export_version``;
 * a load replaces every day of each billing period the files cover (also days that no longer have
   rows), for billing periods that overlap the run's date range; other periods are left alone;
-* every row carries the export version of its period (``version`` from the config, else the newest
-  modified time among the period's files). A period whose version is older than the one already
+* every row carries the export version of its period (``version`` from the config, else the export's own
+  watermark when the source has one, GCP's ``max(export_time)``, else the newest modified time among the
+  period's files). A period whose version is older than the one already
   loaded for (org, pipeline, credential, period) is skipped with a warning and listed in the step
   detail (``skipped_older_periods``): a late, older export never overwrites a newer one. An equal
   version is loaded again (re-runs are idempotent).
@@ -29,7 +30,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from extract.files import FileInfo
-from extract.load import Lineage, RawTable, query_raw, replace_arrow
+from extract.load import Lineage, RawTable, query_raw, replace_query
 from focusline.errors import InputDataError
 from focusline.steps import StepContext, StepResult
 
@@ -81,15 +82,21 @@ class ExportBatch:
     period_end_sql: str | None = None
     files: list[FileInfo] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
+    # SQL of a row's own export watermark (GCP ``export_time``); when set, a period's version is its maximum
+    # (else the newest file modified time): an older snapshot stays older however recently its file was copied
+    version_sql: str | None = None
 
     def periods(self) -> dict[dt.date, dict[str, Any]]:
         """Per billing period: rows, end date, accounts and the newest modified time of its files."""
         end = f"max(cast({self.period_end_sql} as date))" if self.period_end_sql else "cast(null as date)"
+        newest_sql = "max(x_source_file_modified_at)"
+        if self.version_sql:
+            newest_sql = f"coalesce(max(cast({self.version_sql} as timestamp)), {newest_sql})"
         out: dict[dt.date, dict[str, Any]] = {}
         for period, period_end, rows, accounts, newest in self.conn.execute(
             f"select billing_period, {end}, count(*), "
             f"list(distinct cast({self.account_sql} as varchar) order by cast({self.account_sql} as varchar)), "
-            f"max(x_source_file_modified_at) from {self.table} group by 1 order by 1"
+            f"{newest_sql} from {self.table} group by 1 order by 1"
         ).fetchall():
             out[period] = {"end": period_end, "rows": rows, "accounts": [a for a in accounts if a], "newest": newest}
         return out
@@ -183,10 +190,11 @@ def load_billing_periods(
     conn = batch.conn
     conn.execute("create or replace temp table load_versions (billing_period date, period_end date, version timestamp)")
     conn.executemany("insert into load_versions values (?, ?, ?)", [(p, ends[p], v) for p, v in to_load.items()])
+    day = f"r.{raw_table.date_column}"  # the load key's data date (usage_date for AWS CUR)
     stray = conn.execute(
-        f"select r.billing_period, min(r.usage_date), max(r.usage_date), count(*) from {batch.table} r "
+        f"select r.billing_period, min({day}), max({day}), count(*) from {batch.table} r "
         "join load_versions v using (billing_period) "
-        "where r.usage_date < v.billing_period or r.usage_date >= v.period_end group by 1 order by 1"
+        f"where {day} < v.billing_period or {day} >= v.period_end group by 1 order by 1"
     ).fetchall()
     if stray:
         period, first, last, count = stray[0]
@@ -196,11 +204,12 @@ def load_billing_periods(
             step=ctx.step_id,
         )
     ctx.check_alive()
-    data = conn.sql(
+    # streamed from the batch into the warehouse (never materialised in Python), see load.replace_query
+    rows = (
         f"select r.* exclude (x_export_version), v.version as x_export_version from {batch.table} r "
         "join load_versions v using (billing_period)"
-    ).to_arrow_table()
-    written = replace_arrow(ctx.settings, raw_table, data, lineage, days, target=ctx.target)
+    )
+    written = replace_query(ctx.settings, raw_table, conn, rows, lineage, days, target=ctx.target)
     detail["loaded_periods"] = [
         {"period": str(p), "version": v.isoformat(), "rows": periods[p]["rows"]} for p, v in to_load.items()
     ]

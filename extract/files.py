@@ -190,7 +190,16 @@ def read_relation(conn: duckdb.DuckDBPyConnection, info: FileInfo, view_name: st
     else:
         reader = "read_json(?, format = 'newline_delimited', compression = 'auto')"
     try:
-        conn.execute(f"create or replace temp table {view_name} as select * from {reader}", [path])
+        try:
+            conn.execute(f"create or replace temp table {view_name} as select * from {reader}", [path])
+        except duckdb.Error as exc:
+            # mixed line endings (CRLF rows, LF last row: seen in koku's Azure samples) defeat the strict
+            # dialect check; read once more without it, with the same explicit dialect
+            if fmt != "csv" or "sniffing" not in str(exc):
+                raise
+            logger.warning("%s: not strict CSV (e.g. mixed line endings); read without strict mode", info.uri)
+            lenient = reader.replace("sample_size = -1)", "sample_size = -1, strict_mode = false)")
+            conn.execute(f"create or replace temp table {view_name} as select * from {lenient}", [path])
         columns = [row[0] for row in conn.execute(f"describe {view_name}").fetchall()]
     except duckdb.Error as exc:
         detail = " ".join(str(exc).split())[:400]

@@ -63,10 +63,27 @@ def ensure_all_raw_tables(settings: Settings, org_slug: str, target: str) -> Non
     AWS export (or the reverse) reads empty tables instead of failing on a missing relation.
     """
     from extract.aws_cur.schema import RAW_AWS_CUR
+    from extract.azure_cost.schema import RAW_AZURE_COST
+    from extract.focus_export.schema import RAW_FOCUS_EXPORT
+    from extract.gcp_billing.schema import RAW_GCP_BILLING
     from extract.load import ensure_raw_tables
+    from extract.oci_cost.schema import RAW_OCI_COST
     from extract.openai.schemas import RAW_OPENAI_COSTS, RAW_OPENAI_USAGE
 
-    ensure_raw_tables(settings, (RAW_OPENAI_USAGE, RAW_OPENAI_COSTS, RAW_AWS_CUR), org_slug, target=target)
+    ensure_raw_tables(
+        settings,
+        (
+            RAW_OPENAI_USAGE,
+            RAW_OPENAI_COSTS,
+            RAW_AWS_CUR,
+            RAW_OCI_COST,
+            RAW_FOCUS_EXPORT,
+            RAW_GCP_BILLING,
+            RAW_AZURE_COST,
+        ),
+        org_slug,
+        target=target,
+    )
 
 
 def dbt_env(warehouse_path: Path | None, dataset: str | None = None) -> dict[str, str]:

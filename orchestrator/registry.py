@@ -25,6 +25,10 @@ class Registry:
 def default_registry() -> Registry:
     """Every built-in ps_type. Imported lazily so `pipelines list` stays fast."""
     from extract.aws_cur.processor import AWS_CUR_PROCESSOR
+    from extract.azure_cost.processor import AZURE_COST_PROCESSOR
+    from extract.focus_export.processor import FOCUS_EXPORT_PROCESSOR
+    from extract.gcp_billing.processor import GCP_BILLING_EXPORT_PROCESSOR
+    from extract.oci_cost.processor import OCI_COST_REPORT_PROCESSOR
     from extract.openai.processors import BILLED_COST_PROCESSOR, USAGE_PROCESSOR
     from orchestrator.dbt_step import DBT_BUILD_PROCESSOR
 
@@ -33,6 +37,10 @@ def default_registry() -> Registry:
             "genai.payg_usage": USAGE_PROCESSOR,
             "genai.payg_billed_cost": BILLED_COST_PROCESSOR,
             "aws.cur": AWS_CUR_PROCESSOR,
+            "azure.cost_details": AZURE_COST_PROCESSOR,
+            "focus.export": FOCUS_EXPORT_PROCESSOR,
+            "gcp.billing_export": GCP_BILLING_EXPORT_PROCESSOR,
+            "oci.cost_report": OCI_COST_REPORT_PROCESSOR,
             "dbt.build": DBT_BUILD_PROCESSOR,
         }
     )

@@ -31,9 +31,9 @@ from extract.aws_cur.schema import classify, snake_case
 from extract.files import list_files, resolve_store
 from extract.load import Lineage, RawTable, replace_arrow, replace_rows
 from focusline.errors import ConfigError, InputDataError
-from orchestrator.conformance import run_conformance
 from focusline.settings import Settings
 from focusline.steps import StepContext, StepResult
+from orchestrator.conformance import run_conformance
 from run import cli
 from tests.conftest import REPO, SHARED
 

@@ -74,13 +74,42 @@ def _timestamp(column: str, kind: str) -> str:
     return f"cast(cast({_as_text(column, kind)} as timestamptz) as timestamp)"
 
 
+def _text_to_money(text: str) -> str:
+    """Decimal text -> DECIMAL(38,9), rounded half away from zero at 1e-9.
+
+    DuckDB parses text into DECIMAL(18,9) (64-bit) some 30x faster than into DECIMAL(38,9) (128-bit),
+    with the same rounding; only values beyond 18 digits (|x| >= 1e9) take the 128-bit parse.
+    """
+    return f"coalesce(try_cast({text} as DECIMAL(18,9)), cast({text} as {MONEY}))"
+
+
 def _decimal(column: str, kind: str) -> str:
-    # through text, so a Parquet DOUBLE keeps its shortest decimal spelling (no binary noise)
-    return f"cast({_as_text(column, kind)} as {MONEY})"
+    """Money from any source type: the value its shortest decimal spelling states (no binary noise).
+
+    A DOUBLE is what its shortest text says (``0.1`` is 0.1, not 0.1000000000000000055...). Turning
+    every double into text costs about a microsecond, so the value is rounded in binary where that
+    cannot differ: below 1e4 the double and its shortest text are within 1e-12 x 1e9 of each other
+    at the 9th decimal, so only values whose 10th+ decimals are within 0.01 of a half (ties such as
+    ``0.0000000005``) need the text; tests/test_aws_cur_perf.py checks both ways agree.
+    """
+    upper = kind.upper()
+    if upper == "DOUBLE":
+        x = _quote(column)
+        scaled = f"abs({x}) * 1000000000"
+        return (
+            f"case when abs({x}) < 10000 and abs({scaled} - floor({scaled}) - 0.5) > 0.01 "
+            f"then cast({x} as {MONEY}) else {_text_to_money(f'cast({x} as varchar)')} end"
+        )
+    return _text_to_money(_as_text(column, kind))
 
 
-def normalise_sql(info: FileInfo, types: dict[str, str]) -> tuple[str, str]:
-    """The select that maps the file's columns (``types``: name -> DuckDB type) to raw_aws_cur, and its format."""
+def normalise_sql(
+    info: FileInfo, types: dict[str, str], *, source: str = _SOURCE, row_number: str = "row_number() over ()"
+) -> tuple[str, str]:
+    """The select that maps the file's columns (``types``: name -> DuckDB type) to raw_aws_cur, and its format.
+
+    ``source`` is the relation of the file's rows, ``row_number`` the SQL of a row's 1-based position in the file.
+    """
     columns = list(types)
     fixed: dict[str, str] = {}
     maps: dict[str, str] = {}
@@ -130,59 +159,158 @@ def normalise_sql(info: FileInfo, types: dict[str, str]) -> tuple[str, str]:
         f"cast({_literal(info.modified_at.astimezone(dt.UTC).replace(tzinfo=None).isoformat())} as timestamp) "
         "as x_source_file_modified_at",
         f"{_literal(info.sha256)} as x_source_file_sha256",
-        "cast(row_number() over () as bigint) as x_source_row_number",
+        f"cast({row_number} as bigint) as x_source_row_number",
     ]
-    return "select\n    " + ",\n    ".join(select) + f"\nfrom {_SOURCE}", fmt
+    return "select\n    " + ",\n    ".join(select) + f"\nfrom {source}", fmt
 
 
-def _diagnose(conn: duckdb.DuckDBPyConnection, types: dict[str, str]) -> str:
-    """Which fixed columns hold values that do not cast (for the error message)."""
-    problems = []
-    for column in types:
+_FLOATS = ("FLOAT", "DOUBLE", "REAL")
+_EXACT_NUMBERS = ("DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_SAFE_FOR_TIMESTAMP = ("TIMESTAMP", "DATE")
+
+
+def _checks(types: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(source column, SQL of a value that would not convert, its target type) for each column whose
+    conversion can fail: money from text or floats (NaN, infinity, beyond DECIMAL(38,9)), timestamps
+    from text, map columns from JSON text. Typed Parquet integers, decimals and timestamps cannot fail."""
+    checks = []
+    for column, kind in types.items():
         where, name = classify(column)
-        if where != "fixed" or name not in DECIMAL_COLUMNS + TIMESTAMP_COLUMNS:
-            continue
-        target = MONEY if name in DECIMAL_COLUMNS else "timestamptz"
-        bad = conn.execute(
-            f"select any_value({_as_text(column, types[column])}), count(*) from {_SOURCE} "
-            f"where {_as_text(column, types[column])} is not null "
-            f"and try_cast({_as_text(column, types[column])} as {target}) is null"
-        ).fetchone()
-        if bad and bad[1]:
-            problems.append(f"{column}: {bad[1]} value(s) like {bad[0]!r} are not a {target.split('(')[0]}")
-    return "; ".join(problems)
+        upper = kind.upper()
+        if where == "fixed" and name in DECIMAL_COLUMNS:
+            if upper in _FLOATS:
+                bad = f"not isfinite({_quote(column)}) or abs({_quote(column)}) >= 1e29"
+            elif upper.startswith(_EXACT_NUMBERS):
+                continue
+            else:
+                text = _as_text(column, kind)
+                bad = f"{text} is not null and try_cast({text} as {MONEY}) is null"
+            checks.append((column, bad, "DECIMAL"))
+        elif where == "fixed" and name in TIMESTAMP_COLUMNS and not upper.startswith(_SAFE_FOR_TIMESTAMP):
+            text = _as_text(column, kind)
+            checks.append((column, f"{text} is not null and try_cast({text} as timestamptz) is null", "timestamptz"))
+        elif where == "map" and not upper.startswith("MAP"):
+            text = f"nullif({_as_text(column, kind)}, '{{}}')"
+            checks.append((column, f"{text} is not null and not json_valid({text})", "JSON object"))
+    return checks
+
+
+def _validate(
+    conn: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    source: str,
+    types: dict[str, str],
+    rows: str,
+    empty: frozenset[str] = frozenset(),
+) -> None:
+    """Check the file's rows: every value converts and every row has a billing period.
+
+    ``rows`` is the file's normalised view; ``empty`` the columns known to hold no value (Parquet
+    statistics), which need no check. One scan of the columns whose conversion can fail; only when
+    it finds a problem, a second one names the values. Raises InputDataError naming the file.
+    """
+    checks = [check for check in _checks(types) if check[0] not in empty]
+    period = next(c for c in types if classify(c) == ("fixed", "bill_billing_period_start_date"))
+    any_bad = " or ".join(f"({bad})" for _, bad, _ in checks) or "false"
+    try:
+        missing, bad_rows = conn.execute(
+            f"select count(*) filter (where {_as_text(period, types[period])} is null), "
+            f"count(*) filter (where {any_bad}) from {source}"
+        ).fetchone() or (0, 0)
+        problems = []
+        if bad_rows:
+            parts = []
+            for column, bad, _ in checks:
+                parts += [
+                    f"count(*) filter (where {bad})",
+                    f"any_value(cast({_quote(column)} as varchar)) filter (where {bad})",
+                ]
+            found = conn.execute(f"select {', '.join(parts)} from {source}").fetchone()
+            assert found is not None
+            problems = [
+                f"{column}: {found[2 * i]} value(s) like {found[2 * i + 1]!r} are not a {target}"
+                for i, (column, _, target) in enumerate(checks)
+                if found[2 * i]
+            ]
+        # what the checks do not cover (e.g. an unexpected source type) fails here, not in the load
+        conn.execute(f"select count(*) from (select * from {rows} limit 1)").fetchone()
+    except duckdb.Error as exc:
+        detail = " ".join(str(exc).split())[:400]
+        raise InputDataError(f"{info.uri}: malformed AWS CUR values: {detail}", source=info.uri) from None
+    if problems:
+        raise InputDataError(f"{info.uri}: malformed AWS CUR values: {'; '.join(problems)}", source=info.uri)
+    if missing:
+        raise InputDataError(f"{info.uri}: {missing} row(s) have no bill/BillingPeriodStartDate", source=info.uri)
+
+
+def _empty_parquet_columns(conn: duckdb.DuckDBPyConnection, path: str) -> frozenset[str]:
+    """Top-level columns whose every row group states only nulls (Parquet statistics; unknown = not empty)."""
+    return frozenset(
+        name
+        for (name,) in conn.execute(
+            f"select path_in_schema from parquet_metadata({path}) group by 1 "
+            "having bool_and(coalesce(stats_null_count = row_group_num_rows, false))"
+        ).fetchall()
+    )
+
+
+def _open(conn: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple[dict[str, str], str, frozenset[str]]:
+    """Relation ``name`` over the file's rows: its column types, the SQL of a row's position and the
+    columns known to be empty.
+
+    Parquet is a view straight over the file (read again by the load, never copied into memory; the
+    row position is Parquet's own file_row_number); CSV and JSON lines are read once into a temp table
+    (extract.files.read_relation, every CSV column as text) and numbered in their order.
+    """
+    if info.format == "parquet" and info.local_path is not None:
+        path = _literal(str(info.local_path))
+        try:
+            conn.execute(
+                f"create or replace temp view {name} as select * from read_parquet({path}, file_row_number = true)"
+            )
+            types = {row[0]: str(row[1]) for row in conn.execute(f"describe {name}").fetchall()}
+            empty = _empty_parquet_columns(conn, path)
+        except duckdb.Error as exc:
+            detail = " ".join(str(exc).split())[:400]
+            raise InputDataError(f"{info.uri}: cannot read as parquet: {detail}", source=info.uri) from None
+        types.pop("file_row_number")
+        return types, "file_row_number + 1", empty
+    read_relation(conn, info, name)
+    types = {row[0]: str(row[1]) for row in conn.execute(f"describe {name}").fetchall()}
+    return types, "row_number() over ()", frozenset()
 
 
 def read_cur_files(files: list[FileInfo]) -> ExportBatch:
-    """Normalise every file into one in-memory table ``cur_rows`` with raw_aws_cur's columns."""
+    """Normalise every file into one relation ``cur_rows`` (a view) with raw_aws_cur's columns.
+
+    Each file gets a view ``cur_file_<n>`` (its normalising select, see ``normalise_sql``) over its
+    rows; ``cur_rows`` is their union. Every file is checked here (values convert, billing periods
+    present), so a bad file fails before anything is loaded; the rows themselves are only read when
+    the load streams them into the warehouse (extract.load.replace_query).
+    """
     conn = duckdb.connect()
     conn.execute("set TimeZone = 'UTC'")
-    columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_AWS_CUR.columns)
-    conn.execute(f"create table {_ROWS} ({columns_sql})")
     batch = ExportBatch(conn, _ROWS, account_sql="bill_payer_account_id", period_end_sql="bill_billing_period_end_date")
-    for info in files:
-        read_relation(conn, info, _SOURCE)
-        types = {row[0]: str(row[1]) for row in conn.execute(f"describe {_SOURCE}").fetchall()}
-        select, fmt = normalise_sql(info, types)
-        try:
-            conn.execute(
-                f"insert into {_ROWS} by name select *, "
-                "cast(coalesce(line_item_usage_start_date, bill_billing_period_start_date) as date) as usage_date, "
-                "cast(bill_billing_period_start_date as date) as billing_period, "
-                f"cast(null as timestamp) as x_export_version from ({select})"
-            )
-        except duckdb.Error as exc:
-            detail = _diagnose(conn, types) or " ".join(str(exc).split())[:400]
-            raise InputDataError(f"{info.uri}: malformed AWS CUR values: {detail}", source=info.uri) from None
-        missing_period = conn.execute(
-            f"select count(*) from {_ROWS} where x_source_file = ? and billing_period is null", [info.uri]
-        ).fetchone()
-        if missing_period and missing_period[0]:
-            raise InputDataError(
-                f"{info.uri}: {missing_period[0]} row(s) have no bill/BillingPeriodStartDate", source=info.uri
-            )
-        conn.execute(f"drop table {_SOURCE}")
+    views = []
+    for index, info in enumerate(files):
+        source = f"{_SOURCE}_{index}"
+        types, row_number, empty = _open(conn, info, source)
+        select, fmt = normalise_sql(info, types, source=source, row_number=row_number)
+        view = f"cur_file_{index}"
+        conn.execute(
+            f"create or replace temp view {view} as select *, "
+            "cast(coalesce(line_item_usage_start_date, bill_billing_period_start_date) as date) as usage_date, "
+            "cast(bill_billing_period_start_date as date) as billing_period, "
+            f"cast(null as timestamp) as x_export_version from ({select})"
+        )
+        _validate(conn, info, source, types, view, empty)
+        views.append(f"select {', '.join(name for name, _ in RAW_AWS_CUR.columns)} from {view}")
         batch.files.append(info)
         batch.formats[info.uri] = fmt
         logger.info("%s: read as %s", info.uri, fmt)
+    if not views:  # pragma: no cover - list_files never returns an empty list
+        columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_AWS_CUR.columns)
+        conn.execute(f"create temp table {_ROWS} ({columns_sql})")
+    else:
+        conn.execute(f"create or replace temp view {_ROWS} as " + "\nunion all\n".join(views))
     return batch
