@@ -153,6 +153,16 @@ def list_files(uri: str) -> list[FileInfo]:
     return files
 
 
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier for a source column name (any characters, quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def detect_format(name: str, *, strict: bool = True) -> FileFormat | None:
     """The file format from the name: .csv/.csv.gz, .parquet/.snappy.parquet, .jsonl/.ndjson(.gz)."""
     lower = name.lower()

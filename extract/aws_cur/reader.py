@@ -26,6 +26,8 @@ from extract.aws_cur.schema import (
 )
 from extract.billing_export import ExportBatch
 from extract.files import FileInfo, read_relation
+from extract.files import quote_identifier as _quote
+from extract.files import sql_literal as _literal
 from focusline.errors import InputDataError
 
 logger = logging.getLogger(__name__)
@@ -33,14 +35,6 @@ logger = logging.getLogger(__name__)
 REQUIRED = ("line_item_line_item_type", "line_item_unblended_cost", "bill_billing_period_start_date")
 _SOURCE = "src"
 _ROWS = "cur_rows"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _as_text(column: str, kind: str) -> str:

@@ -32,6 +32,8 @@ from extract.azure_cost.schema import (
 )
 from extract.billing_export import ExportBatch
 from extract.files import FileInfo, read_relation
+from extract.files import quote_identifier as _quote
+from extract.files import sql_literal as _literal
 from focusline.errors import InputDataError
 
 logger = logging.getLogger(__name__)
@@ -57,14 +59,6 @@ PERIOD_END_SQL = (
     "when billing_period_end_date > billing_period and day(billing_period_end_date) = day(billing_period) "
     "then billing_period_end_date else cast(billing_period_end_date + interval 1 day as date) end"
 )
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _text(column: str) -> str:

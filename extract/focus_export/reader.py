@@ -17,6 +17,8 @@ import duckdb
 
 from extract.billing_export import ExportBatch
 from extract.files import FileInfo, read_relation
+from extract.files import quote_identifier as _quote
+from extract.files import sql_literal as _literal
 from extract.focus_export.schema import (
     FOCUS_COLUMNS,
     FOCUS_TYPES,
@@ -37,14 +39,6 @@ _SOURCE = "src"
 _ROWS = "focus_rows"
 _CAST_TARGET = {"Decimal": MONEY, "Date/Time": "timestamptz", "JSON": "json"}
 RAW_FOCUS_EXPORT_TYPES = dict(RAW_FOCUS_EXPORT.columns)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _text(column: str) -> str:

@@ -26,6 +26,8 @@ import duckdb
 
 from extract.billing_export import ExportBatch
 from extract.files import FileInfo, read_relation
+from extract.files import quote_identifier as _quote
+from extract.files import sql_literal as _literal
 from extract.gcp_billing.schema import (
     ANCESTOR_SHAPE,
     COMMITMENT_CREDIT_TYPES,
@@ -57,14 +59,6 @@ _SHAPES = {
 _NULL_TYPES = {"text": "VARCHAR", "decimal": MONEY, "timestamp": "TIMESTAMP", "json": "JSON"}
 # one token of a Python-repr (or JSON) text: a '...' string, a "..." string, or a run of anything else
 _TOKEN = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^'"]+"""
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def jsonl_columns() -> dict[str, str]:

@@ -27,6 +27,8 @@ import duckdb
 
 from extract.billing_export import ExportBatch
 from extract.files import FileInfo, read_relation
+from extract.files import quote_identifier as _quote
+from extract.files import sql_literal as _literal
 from extract.oci_cost.schema import (
     COST_REPORT,
     FIXED_COLUMNS,
@@ -45,14 +47,6 @@ logger = logging.getLogger(__name__)
 _SOURCE = "src"
 ROWS = "oci_rows"
 _CURRENCY = "^[A-Z]{3}$"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _text(column: str) -> str:
