@@ -89,14 +89,14 @@ class Measurement:
 
 def _role(member: psutil.Process) -> str:
     """A short name for a process of the measured tree: run.py, dbt (its child) or the floor."""
-    try:
+    try:  # the process may have exited since it was listed
         command = " ".join(member.cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return "?"
-    for marker, role in (("dbt_invoke", "dbt"), ("bench.floor", "floor"), ("run.py", "run.py")):
-        if marker in command:
-            return role
-    return member.name()
+        for marker, role in (("dbt_invoke", "dbt"), ("bench.floor", "floor"), ("run.py", "run.py")):
+            if marker in command:
+                return role
+        return member.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return "other"
 
 
 def measure(name: str, argv: list[str], env: dict[str, str], log: Path) -> tuple[Measurement, str]:
@@ -569,6 +569,8 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    if not sizes:
+        parser.error("--sizes names no size")
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip() and s.strip() != "aws")
     unknown = sorted(set(sources) - set(EXTRA_SOURCES))
     if unknown:
@@ -580,16 +582,16 @@ def main(argv: list[str]) -> int:
         "targets": TARGETS,
         "sizes": [],
     }
-    for rows in sizes:
-        print(f"bench: {size_label(rows)} rows ...", file=sys.stderr, flush=True)
-        result["sizes"].append(bench_size(rows, args.bench_dir, args.day, keep=args.keep, sources=sources))
-    result["verdict"] = verdict(result["sizes"])
-    result["finished_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     args.results_dir.mkdir(parents=True, exist_ok=True)
     stem = args.results_dir / started.strftime("%Y%m%dT%H%M%SZ")
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    text = markdown(result)
-    stem.with_suffix(".md").write_text(text, encoding="utf-8")
+    for rows in sizes:  # the results files are rewritten after every size: a stopped run keeps what it measured
+        print(f"bench: {size_label(rows)} rows ...", file=sys.stderr, flush=True)
+        result["sizes"].append(bench_size(rows, args.bench_dir, args.day, keep=args.keep, sources=sources))
+        result["verdict"] = verdict(result["sizes"])
+        result["finished_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        text = markdown(result)
+        stem.with_suffix(".md").write_text(text, encoding="utf-8")
     print(text)
     print(f"results: {stem}.json, {stem}.md")
     return 0

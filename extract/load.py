@@ -321,7 +321,12 @@ def replace_query(
     # a bounded buffer pool (DuckDB's default is 80% of RAM): beyond it, pages spill to a private temp dir
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     spill = Path(tempfile.mkdtemp(prefix="load-spill-", dir=settings.state_dir))
-    conn.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    try:
+        conn.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+    except duckdb.NotImplementedException:
+        # ``conn`` has already spilled (a reader's batch larger than its memory): DuckDB cannot switch
+        # the temp directory then, so the load keeps spilling where the connection already does
+        logger.debug("%s: the connection has spilled already; keeping its temp directory", table.name)
     conn.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
     with warehouse_lock(settings, lineage.org_slug) as path:
         _attach(conn, path, timeout=settings.warehouse_lock_timeout_seconds)

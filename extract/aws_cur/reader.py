@@ -24,7 +24,7 @@ from extract.aws_cur.schema import (
     classify,
     source_format,
 )
-from extract.billing_export import ExportBatch
+from extract.billing_export import ExportBatch, open_batch_connection
 from extract.files import FileInfo, read_relation
 from extract.files import quote_identifier as _quote
 from extract.files import sql_literal as _literal
@@ -282,29 +282,34 @@ def read_cur_files(files: list[FileInfo]) -> ExportBatch:
     present), so a bad file fails before anything is loaded; the rows themselves are only read when
     the load streams them into the warehouse (extract.load.replace_query).
     """
-    conn = duckdb.connect()
-    conn.execute("set TimeZone = 'UTC'")
-    batch = ExportBatch(conn, _ROWS, account_sql="bill_payer_account_id", period_end_sql="bill_billing_period_end_date")
-    views = []
-    for index, info in enumerate(files):
-        source = f"{_SOURCE}_{index}"
-        types, row_number, empty = _open(conn, info, source)
-        select, fmt = normalise_sql(info, types, source=source, row_number=row_number)
-        view = f"cur_file_{index}"
-        conn.execute(
-            f"create or replace temp view {view} as select *, "
-            "cast(coalesce(line_item_usage_start_date, bill_billing_period_start_date) as date) as usage_date, "
-            "cast(bill_billing_period_start_date as date) as billing_period, "
-            f"cast(null as timestamp) as x_export_version from ({select})"
-        )
-        _validate(conn, info, source, types, view, empty)
-        views.append(f"select {', '.join(name for name, _ in RAW_AWS_CUR.columns)} from {view}")
-        batch.files.append(info)
-        batch.formats[info.uri] = fmt
-        logger.info("%s: read as %s", info.uri, fmt)
-    if not views:  # pragma: no cover - list_files never returns an empty list
-        columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_AWS_CUR.columns)
-        conn.execute(f"create temp table {_ROWS} ({columns_sql})")
-    else:
-        conn.execute(f"create or replace temp view {_ROWS} as " + "\nunion all\n".join(views))
+    conn, spill = open_batch_connection()
+    batch = ExportBatch(
+        conn, _ROWS, account_sql="bill_payer_account_id", period_end_sql="bill_billing_period_end_date", spill_dir=spill
+    )
+    try:
+        views = []
+        for index, info in enumerate(files):
+            source = f"{_SOURCE}_{index}"
+            types, row_number, empty = _open(conn, info, source)
+            select, fmt = normalise_sql(info, types, source=source, row_number=row_number)
+            view = f"cur_file_{index}"
+            conn.execute(
+                f"create or replace temp view {view} as select *, "
+                "cast(coalesce(line_item_usage_start_date, bill_billing_period_start_date) as date) as usage_date, "
+                "cast(bill_billing_period_start_date as date) as billing_period, "
+                f"cast(null as timestamp) as x_export_version from ({select})"
+            )
+            _validate(conn, info, source, types, view, empty)
+            views.append(f"select {', '.join(name for name, _ in RAW_AWS_CUR.columns)} from {view}")
+            batch.files.append(info)
+            batch.formats[info.uri] = fmt
+            logger.info("%s: read as %s", info.uri, fmt)
+        if not views:  # pragma: no cover - list_files never returns an empty list
+            columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_AWS_CUR.columns)
+            conn.execute(f"create temp table {_ROWS} ({columns_sql})")
+        else:
+            conn.execute(f"create or replace temp view {_ROWS} as " + "\nunion all\n".join(views))
+    except BaseException:
+        batch.close()
+        raise
     return batch

@@ -30,7 +30,7 @@ from extract.azure_cost.schema import (
     classify,
     source_format,
 )
-from extract.billing_export import ExportBatch
+from extract.billing_export import ExportBatch, open_batch_connection
 from extract.files import FileInfo, read_relation
 from extract.files import quote_identifier as _quote
 from extract.files import sql_literal as _literal
@@ -260,11 +260,10 @@ def read_azure_files(files: list[FileInfo], *, dataset: str | None = None) -> Ex
     """Normalise every file into one in-memory table ``azure_rows`` with raw_azure_cost's columns."""
     if dataset is not None and dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
-    conn = duckdb.connect()
-    conn.execute("set TimeZone = 'UTC'")
+    conn, spill = open_batch_connection()
     columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_AZURE_COST.columns)
     conn.execute(f"create table {ROWS_TABLE} ({columns_sql})")
-    batch = ExportBatch(conn, ROWS_TABLE, account_sql=ACCOUNT_SQL, period_end_sql="billing_period_end")
+    batch = ExportBatch(conn, ROWS_TABLE, account_sql=ACCOUNT_SQL, period_end_sql="billing_period_end", spill_dir=spill)
     try:
         for info in files:
             read_relation(conn, info, _SOURCE)
@@ -286,7 +285,7 @@ def read_azure_files(files: list[FileInfo], *, dataset: str | None = None) -> Ex
             batch.files.append(info)
             batch.formats[info.uri] = f"{fmt}:{kind}"
             logger.info("%s: read as %s %s", info.uri, fmt, kind)
-    except Exception:
-        conn.close()
+    except BaseException:
+        batch.close()
         raise
     return batch

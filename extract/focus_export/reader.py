@@ -15,7 +15,7 @@ import logging
 
 import duckdb
 
-from extract.billing_export import ExportBatch
+from extract.billing_export import ExportBatch, open_batch_connection
 from extract.files import FileInfo, read_relation
 from extract.files import quote_identifier as _quote
 from extract.files import sql_literal as _literal
@@ -180,34 +180,39 @@ def read_focus_files(
     files: list[FileInfo], *, focus_version: str | None = None, provider: str | None = None
 ) -> ExportBatch:
     """Normalise every file into one in-memory table ``focus_rows`` with raw_focus_export's columns."""
-    conn = duckdb.connect()
-    conn.execute("set TimeZone = 'UTC'")
+    conn, spill = open_batch_connection()
     columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_FOCUS_EXPORT.columns)
     conn.execute(f"create table {_ROWS} ({columns_sql})")
-    batch = ExportBatch(conn, _ROWS, account_sql="billing_account_id", period_end_sql="billing_period_end")
-    for info in files:
-        read_relation(conn, info, _SOURCE)
-        types = {row[0]: str(row[1]) for row in conn.execute(f"describe {_SOURCE}").fetchall()}
-        select, version = normalise_sql(info, types, focus_version=focus_version, provider=provider)
-        # usage_date: the UTC day of ChargePeriodStart, kept inside the row's billing period (a charge
-        # may start before its billing period, e.g. late usage or a correction): loads replace whole
-        # billing periods by their days, so a row must never sit on a day of another period
-        try:
-            conn.execute(
-                f"insert into {_ROWS} by name select *, "
-                "greatest(cast(billing_period_start as date), least(cast(charge_period_start as date), "
-                "cast(coalesce(billing_period_end, billing_period_start + interval 1 month) as date) - 1)) "
-                "as usage_date, "
-                "cast(billing_period_start as date) as billing_period, "
-                f"cast(null as timestamp) as x_export_version from ({select})"
-            )
-        except duckdb.Error as exc:
-            detail = _diagnose(conn, info, types) or " ".join(str(exc).split())[:400]
-            raise InputDataError(f"{info.uri}: malformed FOCUS values: {detail}", source=info.uri) from None
-        found, _ = map_columns(info, list(types))
-        _check_not_null(conn, info, found)
-        conn.execute(f"drop table {_SOURCE}")
-        batch.files.append(info)
-        batch.formats[info.uri] = f"{info.format} focus-{version}"
-        logger.info("%s: read as FOCUS %s (%s)", info.uri, version, info.format)
+    batch = ExportBatch(
+        conn, _ROWS, account_sql="billing_account_id", period_end_sql="billing_period_end", spill_dir=spill
+    )
+    try:
+        for info in files:
+            read_relation(conn, info, _SOURCE)
+            types = {row[0]: str(row[1]) for row in conn.execute(f"describe {_SOURCE}").fetchall()}
+            select, version = normalise_sql(info, types, focus_version=focus_version, provider=provider)
+            # usage_date: the UTC day of ChargePeriodStart, kept inside the row's billing period (a charge
+            # may start before its billing period, e.g. late usage or a correction): loads replace whole
+            # billing periods by their days, so a row must never sit on a day of another period
+            try:
+                conn.execute(
+                    f"insert into {_ROWS} by name select *, "
+                    "greatest(cast(billing_period_start as date), least(cast(charge_period_start as date), "
+                    "cast(coalesce(billing_period_end, billing_period_start + interval 1 month) as date) - 1)) "
+                    "as usage_date, "
+                    "cast(billing_period_start as date) as billing_period, "
+                    f"cast(null as timestamp) as x_export_version from ({select})"
+                )
+            except duckdb.Error as exc:
+                detail = _diagnose(conn, info, types) or " ".join(str(exc).split())[:400]
+                raise InputDataError(f"{info.uri}: malformed FOCUS values: {detail}", source=info.uri) from None
+            found, _ = map_columns(info, list(types))
+            _check_not_null(conn, info, found)
+            conn.execute(f"drop table {_SOURCE}")
+            batch.files.append(info)
+            batch.formats[info.uri] = f"{info.format} focus-{version}"
+            logger.info("%s: read as FOCUS %s (%s)", info.uri, version, info.format)
+    except BaseException:
+        batch.close()
+        raise
     return batch

@@ -24,7 +24,7 @@ from collections import defaultdict
 
 import duckdb
 
-from extract.billing_export import ExportBatch
+from extract.billing_export import ExportBatch, open_batch_connection
 from extract.files import FileInfo, read_relation
 from extract.files import quote_identifier as _quote
 from extract.files import sql_literal as _literal
@@ -377,11 +377,10 @@ def _check_rows(conn: duckdb.DuckDBPyConnection, info: FileInfo) -> None:
 
 def read_gcp_files(files: list[FileInfo]) -> ExportBatch:
     """Normalise every file into one in-memory table ``gcp_rows`` with raw_gcp_billing's columns."""
-    conn = duckdb.connect()
-    conn.execute("set TimeZone = 'UTC'")
+    conn, spill = open_batch_connection()
     columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_GCP_BILLING.columns)
     conn.execute(f"create table {_ROWS} ({columns_sql})")
-    batch = ExportBatch(conn, _ROWS, account_sql="billing_account_id", version_sql="export_time")
+    batch = ExportBatch(conn, _ROWS, account_sql="billing_account_id", version_sql="export_time", spill_dir=spill)
     try:
         for info in files:
             _read_source(conn, info)
@@ -402,7 +401,7 @@ def read_gcp_files(files: list[FileInfo]) -> ExportBatch:
             batch.files.append(info)
             batch.formats[info.uri] = flavour
             logger.info("%s: read as a %s export", info.uri, flavour)
-    except Exception:
-        conn.close()
+    except BaseException:
+        batch.close()
         raise
     return batch

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from extract.billing_export import ExportBatch
+from extract.billing_export import ExportBatch, open_batch_connection
 from extract.files import FileInfo, read_relation
 from extract.files import quote_identifier as _quote
 from extract.files import sql_literal as _literal
@@ -168,11 +168,10 @@ def _check_file(conn: duckdb.DuckDBPyConnection, info: FileInfo, fmt: str) -> No
 
 def read_oci_files(files: Iterable[FileInfo]) -> ExportBatch:
     """Normalise every file into one in-memory table ``oci_rows`` with raw_oci_cost's columns."""
-    conn = duckdb.connect()
-    conn.execute("set TimeZone = 'UTC'")
+    conn, spill = open_batch_connection()
     columns_sql = ", ".join(f"{name} {kind}" for name, kind in RAW_OCI_COST.columns)
     conn.execute(f"create table {ROWS} ({columns_sql})")
-    batch = ExportBatch(conn, ROWS, account_sql="line_item_tenant_id")
+    batch = ExportBatch(conn, ROWS, account_sql="line_item_tenant_id", spill_dir=spill)
     try:
         for info in files:
             columns = read_relation(conn, info, _SOURCE)
@@ -193,7 +192,7 @@ def read_oci_files(files: Iterable[FileInfo]) -> ExportBatch:
             batch.formats[info.uri] = fmt
             logger.info("%s: read as OCI %s", info.uri, fmt.replace("_", " "))
     except BaseException:
-        conn.close()
+        batch.close()
         raise
     return batch
 
