@@ -21,6 +21,7 @@ from demo.azure_cost import write_azure_csv
 from focusline.settings import Settings
 from run import cli
 from tests.bq_emulator import BigQueryEmulator
+from tests.conformance_parity import conformance_on_both_engines
 from tests.conftest import SHARED
 from tests.test_azure_cost import write_config
 from tests.test_bigquery_emulator import bq_emulator, bq_env, client  # noqa: F401 - pytest fixtures
@@ -85,6 +86,9 @@ def test_azure_cost_on_bigquery_matches_duckdb(
     )
     assert on_duckdb[("2023-10-01", "EUR")][0] == 300
     assert on_bq == on_duckdb
+    # every FOCUS 1.3 MUST rule that can be checked on data holds on both engines
+    report = conformance_on_both_engines(settings, org)
+    assert [(r.rule_id, r.failing_rows) for r in report.failed(strict=True)] == []
     raw = client.get_table(f"{bq_env.project}.{org}_test.raw_azure_cost")
     types = {f.name: f.field_type for f in raw.schema}
     assert types["cost_in_billing_currency"] == "NUMERIC" and types["tags"] == "JSON"

@@ -21,6 +21,7 @@ from google.cloud import bigquery
 from focusline.settings import Settings
 from run import cli
 from tests.bq_emulator import BigQueryEmulator
+from tests.conformance_parity import conformance_on_both_engines
 from tests.conftest import REPO
 from tests.test_bigquery_emulator import bq_emulator, bq_env, client  # noqa: F401 - pytest fixtures
 from tests.test_focus_export import SAMPLE
@@ -85,6 +86,9 @@ def test_official_sample_on_bigquery_matches_duckdb(
     finally:
         conn.close()
     assert on_bq == on_duckdb
+    # the upgraded official sample meets every FOCUS 1.3 MUST rule that can be checked on data, on both engines
+    report = conformance_on_both_engines(settings, org)
+    assert [(r.rule_id, r.failing_rows) for r in report.failed(strict=True)] == []
     expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     with SAMPLE.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

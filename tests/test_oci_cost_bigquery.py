@@ -20,8 +20,9 @@ from google.cloud import bigquery
 from focusline.settings import Settings
 from run import cli
 from tests.bq_emulator import BigQueryEmulator
+from tests.conformance_parity import conformance_on_both_engines
 from tests.test_bigquery_emulator import bq_emulator, bq_env, client  # noqa: F401 - pytest fixtures
-from tests.test_oci_cost import COST_SAMPLES, OCI_SAMPLES, USAGE_SAMPLE, write_config
+from tests.test_oci_cost import COST_SAMPLES, OCI_SAMPLES, USAGE_REPORT_DEVIATIONS, USAGE_SAMPLE, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -95,6 +96,9 @@ def test_samples_on_bigquery_match_duckdb(
         ("2023-11-01", "USD", "billed"): (506, Decimal("2.52"), Decimal("2.52"), Decimal("2.52"), 506),
     }
     assert on_bq == on_duckdb
+    # the same verdict per FOCUS 1.3 rule on both engines: only the deprecated usage report's 6 unpriced rows fail
+    report = conformance_on_both_engines(settings, org)
+    assert {r.rule_id: r.failing_rows for r in report.failed(strict=True)} == dict.fromkeys(USAGE_REPORT_DEVIATIONS, 6)
     raw = client.get_table(f"{bq_env.project}.{org}_test.raw_oci_cost")
     types = {f.name: f.field_type for f in raw.schema}
     assert types["cost_my_cost"] == "NUMERIC" and types["tags"] == "JSON"
