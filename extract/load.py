@@ -15,8 +15,6 @@ import datetime as dt
 import decimal
 import logging
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -285,9 +283,11 @@ def replace_query(
     columns by name (missing ones are NULL). On the local target the organisation's warehouse is
     ATTACHed to ``conn`` under its writer lock and the rows go from ``query`` straight into the raw
     table in one transaction (delete the key's dates, insert; the lineage columns added in SQL), so
-    they never pass through Python or Arrow; ``conn``'s DuckDB memory is capped at ``LOAD_MEMORY_LIMIT``
-    (beyond it, pages spill to a temp dir under the state dir). Same checks, transaction and result as
-    ``replace_arrow``; on BigQuery the rows are fetched as Arrow and loaded by ``replace_arrow``.
+    they never pass through Python or Arrow. ``conn``'s memory is bounded where it was opened
+    (``extract.billing_export.open_batch_connection``: a memory cap and a private spill directory, set
+    before anything is stored, since DuckDB cannot switch a temp directory once it has been used); this
+    function does not change it. Same checks, transaction and result as ``replace_arrow``; on BigQuery
+    the rows are fetched as Arrow and loaded by ``replace_arrow``.
     """
     if target not in TARGETS:
         raise LoadError(f"{table.name}: unknown target {target!r} (one of {', '.join(TARGETS)})")
@@ -318,16 +318,6 @@ def replace_query(
         )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     qualified = f"{_ATTACHED}.{RAW_SCHEMA}.{table.name}"
-    # a bounded buffer pool (DuckDB's default is 80% of RAM): beyond it, pages spill to a private temp dir
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    spill = Path(tempfile.mkdtemp(prefix="load-spill-", dir=settings.state_dir))
-    try:
-        conn.execute(f"set temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
-    except duckdb.NotImplementedException:
-        # ``conn`` has already spilled (a reader's batch larger than its memory): DuckDB cannot switch
-        # the temp directory then, so the load keeps spilling where the connection already does
-        logger.debug("%s: the connection has spilled already; keeping its temp directory", table.name)
-    conn.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
     with warehouse_lock(settings, lineage.org_slug) as path:
         _attach(conn, path, timeout=settings.warehouse_lock_timeout_seconds)
         try:
@@ -353,7 +343,6 @@ def replace_query(
                 raise LoadError(f"{table.name}: load failed, nothing written: {exc}", org=lineage.org_slug) from exc
         finally:
             conn.execute(f"detach {_ATTACHED}")
-            shutil.rmtree(spill, ignore_errors=True)
     rows = inserted[0] if inserted else 0
     logger.info(
         "%s.%s: replaced %s rows over %s day(s) %s..%s with %s rows",
@@ -369,8 +358,6 @@ def replace_query(
 
 
 _ATTACHED = "focusline_warehouse"
-# DuckDB memory of a streaming load (replace_query): 10M CUR rows load in ~1 GB RSS, as fast as with 80% of RAM
-LOAD_MEMORY_LIMIT = "1GB"
 
 
 def _attach(conn: duckdb.DuckDBPyConnection, path: Path, *, timeout: float) -> None:
