@@ -33,7 +33,8 @@ from tests.bq_emulator import BigQueryEmulator, start_emulator
 
 pytestmark = pytest.mark.slow
 
-END = dt.date.today() - dt.timedelta(days=1)  # noqa: DTZ011 - the fake serves complete UTC days
+# Fixed at import and given to the fake: a run across midnight UTC must not move the fake's "yesterday".
+END = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=4)
 D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
 CENT = Decimal("0.01")
@@ -222,7 +223,7 @@ def test_pipeline_on_bigquery_matches_duckdb(
     bq_env: BigQueryEmulator, client: bigquery.Client, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org, key = "parity_org", "sk-admin-parity-" + "p" * 32
-    with FakeOpenAIServer(admin_key=key, seed=org) as api:
+    with FakeOpenAIServer(admin_key=key, seed=org, usage_through=END) as api:
         monkeypatch.setenv("FOCUSLINE_OPENAI_BASE_URL", api.url)
         cli_run("orgs", "create", org, "--plan", "scale")
         cli_run("credentials", "set", org, "openai", stdin=key)
@@ -266,7 +267,7 @@ def test_pipeline_on_bigquery_matches_duckdb(
         }
 
     before = raw_counts()
-    with FakeOpenAIServer(admin_key=key, seed=org) as api:
+    with FakeOpenAIServer(admin_key=key, seed=org, usage_through=END) as api:
         monkeypatch.setenv("FOCUSLINE_OPENAI_BASE_URL", api.url)
         day = ["--start-date", str(END - dt.timedelta(days=1)), "--end-date", str(END - dt.timedelta(days=1))]
         again = json.loads(cli_run("run", org, "genai/payg/openai", *day, "--target", "bigquery", "--json"))

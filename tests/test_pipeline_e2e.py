@@ -23,7 +23,9 @@ from tests.conftest import REPO, tight_plan
 
 pytestmark = pytest.mark.slow
 
-END = dt.date.today() - dt.timedelta(days=1)  # noqa: DTZ011 - the fake serves complete UTC days
+# The fake serves usage through END, fixed at import: a suite that runs across midnight UTC must not
+# see the fake's "yesterday" move under it (CI did, and the lagging Costs day was billed, not estimated).
+END = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
 START = END - dt.timedelta(days=4)
 KEY_A = "sk-admin-test-" + "a" * 32
 KEY_B = "sk-admin-test-" + "b" * 32
@@ -71,7 +73,7 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def api_a():
-    with FakeOpenAIServer(admin_key=KEY_A, seed="org_alpha") as api:
+    with FakeOpenAIServer(admin_key=KEY_A, seed="org_alpha", usage_through=END) as api:
         yield api
 
 
@@ -136,10 +138,10 @@ def test_money_and_tokens_reconcile_with_the_api(pointed, api_a):
     }
     conn.close()
     want: dict[dt.date, Decimal] = {}
-    for row in expected_costs(START, END, seed="org_alpha"):
+    for row in expected_costs(START, END, seed="org_alpha", usage_through=END):
         want[row["day"]] = want.get(row["day"], Decimal(0)) + row["amount"]
     assert {d: round(v, 2) for d, v in billed.items()} == {d: round(v, 2) for d, v in want.items()}
-    usage = expected_usage(START, END, seed="org_alpha")
+    usage = expected_usage(START, END, seed="org_alpha", usage_through=END)
     assert tokens == sum(r.get("input_tokens", 0) + r.get("output_tokens", 0) for r in usage)
     assert END in estimated_days  # the Costs API lags a day: the estimate stands in
 
@@ -147,7 +149,7 @@ def test_money_and_tokens_reconcile_with_the_api(pointed, api_a):
 def test_two_organisations_never_see_each_other(pointed, api_a, monkeypatch):
     setup_org("org_alpha", KEY_A)
     assert run_openai("org_alpha").exit_code == 0
-    with FakeOpenAIServer(admin_key=KEY_B, seed="org_beta") as api_b:
+    with FakeOpenAIServer(admin_key=KEY_B, seed="org_beta", usage_through=END) as api_b:
         monkeypatch.setenv("FOCUSLINE_OPENAI_BASE_URL", api_b.url)
         setup_org("org_beta", KEY_B)
         assert run_openai("org_beta").exit_code == 0
