@@ -49,18 +49,30 @@ costed as (
         cur.*,
         case when line_item_line_item_type = 'DiscountedUsage' then coalesce(money(reservation_effective_cost), 0)
              when line_item_line_item_type = 'SavingsPlanCoveredUsage' then coalesce(money(savings_plan_savings_plan_effective_cost), 0)
-             when line_item_line_item_type in ('SavingsPlanNegation', 'SavingsPlanUpfrontFee') then 0
-             when line_item_line_item_type = 'SavingsPlanRecurringFee'
-                 then coalesce(money(savings_plan_total_commitment_to_date), 0) - coalesce(money(savings_plan_used_commitment), 0)
-             when line_item_line_item_type = 'RIFee'
-                 then coalesce(money(reservation_unused_amortized_upfront_fee_for_billing_period), 0) + coalesce(money(reservation_unused_recurring_fee), 0)
+             when line_item_line_item_type in ('SavingsPlanNegation', 'SavingsPlanUpfrontFee', 'SavingsPlanRecurringFee', 'RIFee') then 0
              when line_item_line_item_type = 'Fee' and reservation_reservation_a_r_n is not null then 0
              else unblended_cost
         end as effective_cost,
+        case when line_item_line_item_type = 'SavingsPlanRecurringFee'
+                 then coalesce(money(savings_plan_total_commitment_to_date), 0) - coalesce(money(savings_plan_used_commitment), 0)
+             when line_item_line_item_type = 'RIFee'
+                 then coalesce(money(reservation_unused_amortized_upfront_fee_for_billing_period), 0) + coalesce(money(reservation_unused_recurring_fee), 0)
+        end as unused_commitment_cost,
+        case when commitment_kind = 'savings_plan' and savings_plan_savings_plan_a_r_n is not null then
+                 case line_item_line_item_type
+                     when 'SavingsPlanCoveredUsage' then coalesce(money(savings_plan_savings_plan_effective_cost), 0)
+                     when 'SavingsPlanRecurringFee' then coalesce(money(savings_plan_total_commitment_to_date), unblended_cost)
+                     when 'SavingsPlanNegation' then 0
+                     else unblended_cost end
+             when commitment_kind = 'reservation' and reservation_reservation_a_r_n is not null then
+                 case when line_item_line_item_type = 'DiscountedUsage' then usage_amount
+                      else coalesce(money(reservation_total_reserved_units), usage_amount) end
+        end as commitment_discount_quantity,
         case when line_item_line_item_type in ('BundledDiscount', 'Discount', 'EdpDiscount', 'PrivateRateDiscount', 'SppDiscount', 'DistributorDiscount', 'Credit', 'Refund', 'SavingsPlanNegation') then 0
              else coalesce(public_on_demand_cost, unblended_cost)
         end as list_cost,
-        case when line_item_line_item_type in ('BundledDiscount', 'Discount', 'EdpDiscount', 'PrivateRateDiscount', 'SppDiscount', 'DistributorDiscount', 'Credit', 'Refund', 'SavingsPlanNegation')
+        case when line_item_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0
+             when line_item_line_item_type in ('BundledDiscount', 'Discount', 'EdpDiscount', 'PrivateRateDiscount', 'SppDiscount', 'DistributorDiscount', 'Credit', 'Refund', 'SavingsPlanNegation')
                  or charge_category not in ('Usage', 'Purchase') then null
              when abs(public_on_demand_cost - public_on_demand_rate * usage_amount) <= 0.000000001 then public_on_demand_rate
              when usage_amount <> 0 then round(public_on_demand_cost / usage_amount, 9)
@@ -77,6 +89,26 @@ costed as (
         on cur.line_item_product_code = services.product_code
     left join read_csv('${seeds}/map_aws_regions.csv', header = true, all_varchar = true) regions
         on cur.region_id = regions.region_id
+),
+-- the unused part of a recurring commitment fee: a Usage row of its own (CommitmentDiscountStatus Unused)
+split as (
+    select *, false as is_unused_commitment from costed
+    union all
+    select
+        * replace (
+            'Usage' as charge_category,
+            cast(0 as decimal(38, 9)) as unblended_cost,
+            unused_commitment_cost as effective_cost,
+            cast(0 as decimal(38, 9)) as list_cost,
+            cast(0 as decimal(38, 9)) as contracted_cost,
+            case when list_unit_price is not null then cast(0 as decimal(38, 9)) end as list_unit_price,
+            case when commitment_kind = 'savings_plan' then unused_commitment_cost
+                 else coalesce(money(reservation_unused_quantity), 0) end as commitment_discount_quantity,
+            md5(row_id || '|unused_commitment') as row_id
+        ),
+        true as is_unused_commitment
+    from costed
+    where line_item_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') and unused_commitment_cost <> 0
 )
 select
     cast(null as json) as AllocatedMethodDetails,
@@ -99,7 +131,8 @@ select
     case when (line_item_line_item_type = 'Refund' or bill_bill_type = 'Refund')
         and charge_period_start < cast(bill_billing_period_start_date as timestamp) then 'Correction' end as ChargeClass,
     line_item_line_item_description as ChargeDescription,
-    case when line_item_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') then 'Recurring'
+    case when is_unused_commitment then 'Usage-Based'
+         when line_item_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') then 'Recurring'
          when line_item_line_item_type = 'SavingsPlanUpfrontFee' then 'One-Time'
          when line_item_line_item_type = 'Fee' and bill_bill_type = 'Anniversary' then 'Recurring'
          when line_item_line_item_type in ('Fee', 'Tax', 'Credit', 'Refund') then 'One-Time'
@@ -111,14 +144,20 @@ select
     case when commitment_kind = 'savings_plan' then savings_plan_savings_plan_a_r_n
          when commitment_kind = 'reservation' then reservation_reservation_a_r_n end as CommitmentDiscountId,
     cast(null as varchar) as CommitmentDiscountName,
-    cast(null as decimal(38, 9)) as CommitmentDiscountQuantity,
-    case when charge_category = 'Usage' and ((commitment_kind = 'savings_plan' and savings_plan_savings_plan_a_r_n is not null)
+    commitment_discount_quantity as CommitmentDiscountQuantity,
+    case when is_unused_commitment then 'Unused' when charge_category = 'Usage' and ((commitment_kind = 'savings_plan' and savings_plan_savings_plan_a_r_n is not null)
         or (commitment_kind = 'reservation' and reservation_reservation_a_r_n is not null)) then 'Used' end as CommitmentDiscountStatus,
     case when commitment_kind = 'savings_plan' and savings_plan_savings_plan_a_r_n is not null then 'Savings Plan'
          when commitment_kind = 'reservation' and reservation_reservation_a_r_n is not null then 'Reserved Instance' end as CommitmentDiscountType,
-    cast(null as varchar) as CommitmentDiscountUnit,
-    case when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') then usage_amount end as ConsumedQuantity,
-    case when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') and usage_amount is not null then pricing_unit end as ConsumedUnit,
+    case when commitment_discount_quantity is not null then
+        case when commitment_kind = 'savings_plan' then upper(line_item_currency_code) else coalesce(pricing_unit, 'Hours') end
+    end as CommitmentDiscountUnit,
+    case when is_unused_commitment then null
+         when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') then usage_amount
+         when line_item_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0 end as ConsumedQuantity,
+    case when is_unused_commitment then null
+         when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')
+             and usage_amount is not null then pricing_unit end as ConsumedUnit,
     cast(null as json) as ContractApplied,
     contracted_cost as ContractedCost,
     cast(list_unit_price as decimal(38, 9)) as ContractedUnitPrice,
@@ -128,7 +167,8 @@ select
     coalesce(bill_invoicing_entity, 'Amazon Web Services') as InvoiceIssuerName,
     list_cost as ListCost,
     cast(list_unit_price as decimal(38, 9)) as ListUnitPrice,
-    case when charge_category = 'Usage' and line_item_line_item_type in ('DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation') then 'Committed'
+    case when is_unused_commitment then 'Committed'
+         when charge_category = 'Usage' and line_item_line_item_type in ('DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation') then 'Committed'
          when charge_category = 'Usage' and (pricing_term = 'Spot' or line_item_usage_type like '%SpotUsage%') then 'Dynamic'
          when charge_category in ('Usage', 'Purchase') then 'Standard' end as PricingCategory,
     upper(coalesce(pricing_currency, line_item_currency_code)) as PricingCurrency,
@@ -138,8 +178,10 @@ select
         as PricingCurrencyEffectiveCost,
     case when upper(coalesce(pricing_currency, line_item_currency_code)) = upper(line_item_currency_code)
         then cast(list_unit_price as decimal(38, 9)) end as PricingCurrencyListUnitPrice,
-    case when charge_category in ('Usage', 'Purchase') and line_item_line_item_type <> 'SavingsPlanNegation' then usage_amount end as PricingQuantity,
-    case when charge_category in ('Usage', 'Purchase') and line_item_line_item_type <> 'SavingsPlanNegation' and usage_amount is not null then pricing_unit end as PricingUnit,
+    case when charge_category not in ('Usage', 'Purchase') then null
+         when line_item_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0
+         else usage_amount end as PricingQuantity,
+    case when charge_category in ('Usage', 'Purchase') and usage_amount is not null then pricing_unit end as PricingUnit,
     case when is_marketplace then coalesce(line_item_legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end as ProviderName,
     case when is_marketplace then coalesce(line_item_legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end as PublisherName,
     region_id as RegionId,
@@ -192,4 +234,4 @@ select
     cast(nullif(to_json(cost_category), '{}') as json) as x_CostCategories,
     filename as x_SourceFile,
     cast(null as timestamp) as x_ExportVersion
-from costed;
+from split;

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 PAYER = "111122223333"
 ACCOUNTS = ("111122223333", "444455556666", "777788889999")
 SP_ARN = "arn:aws:savingsplans::111122223333:savingsplan/demo-sp-1"
+SP_SKU = "SPCOMPUTE1YRNU"  # the savings plan's own product SKU on its fee rows
 RI_ARN = "arn:aws:ec2:us-east-1:111122223333:reserved-instances/demo-ri-1"
 _PRODUCTS = (
     ("AmazonEC2", "Amazon Elastic Compute Cloud", "BoxUsage:m5.large", "RunInstances", "Hrs", 0.096),
@@ -127,6 +128,12 @@ def cur2_rows(period: dt.date, *, days: int | None = None, hours: int = 24, seed
                     line_item_usage_type="ComputeSP:1yrNoUpfront",
                     line_item_line_item_type="SavingsPlanRecurringFee",
                     line_item_unblended_cost=0.05,
+                    line_item_unblended_rate=0.05,
+                    line_item_usage_amount=1.0,  # one hour of the hourly commitment, as CUR states it
+                    pricing_unit="Hrs",
+                    pricing_public_on_demand_cost=0.05,
+                    pricing_public_on_demand_rate=0.05,
+                    product_sku=SP_SKU,
                     line_item_line_item_description="1 year No Upfront Compute Savings Plan",
                     savings_plan_savings_plan_a_r_n=SP_ARN,
                     savings_plan_total_commitment_to_date=0.05,
@@ -267,8 +274,10 @@ def _scaled_select(period: dt.date, rows: int, lo: int, hi: int, seed: int, p: i
         "line_item_usage_type": "case when kind = 'SavingsPlanRecurringFee' then 'ComputeSP:1yrNoUpfront' "
         "when kind = 'Tax' then null else usage_type end",
         "line_item_operation": "case when kind in ('SavingsPlanRecurringFee', 'Tax') then null else operation end",
-        "line_item_usage_amount": "case when kind in ('SavingsPlanRecurringFee', 'Tax') then null else amount end",
-        "line_item_unblended_rate": "case when kind in ('SavingsPlanRecurringFee', 'Tax') then null else rate end",
+        "line_item_usage_amount": "case kind when 'SavingsPlanRecurringFee' then 1.0 when 'Tax' then null "
+        "else amount end",
+        "line_item_unblended_rate": "case kind when 'SavingsPlanRecurringFee' then 0.05 when 'Tax' then null "
+        "else rate end",
         "line_item_unblended_cost": "case kind when 'DiscountedUsage' then 0.0 when 'SavingsPlanNegation' then -cost "
         "when 'SavingsPlanRecurringFee' then 0.05 else cost end",
         "line_item_line_item_type": "kind",
@@ -285,15 +294,16 @@ def _scaled_select(period: dt.date, rows: int, lo: int, hi: int, seed: int, p: i
         "line_item_availability_zone": "case when code in ('AmazonEC2', 'AmazonRDS') and kind <> 'Tax' "
         "then region || ['a', 'b', 'c'][item % 3 + 1] end",
         "pricing_public_on_demand_cost": "case kind when 'SavingsPlanNegation' then 0.0 "
-        "when 'SavingsPlanRecurringFee' then null when 'Tax' then null else cost end",
-        "pricing_public_on_demand_rate": "case when kind in ('SavingsPlanRecurringFee', 'Tax') then null else rate end",
-        "pricing_unit": "case when kind in ('SavingsPlanRecurringFee', 'Tax') then null else unit end",
+        "when 'SavingsPlanRecurringFee' then 0.05 when 'Tax' then null else cost end",
+        "pricing_public_on_demand_rate": "case kind when 'SavingsPlanRecurringFee' then 0.05 when 'Tax' then null "
+        "else rate end",
+        "pricing_unit": "case kind when 'SavingsPlanRecurringFee' then 'Hrs' when 'Tax' then null else unit end",
         "pricing_term": "case when kind = 'Usage' then 'OnDemand' "
         "when kind like '%Usage' or kind = 'SavingsPlanNegation' then 'Reserved' end",
         "pricing_currency": "case when kind not in ('SavingsPlanRecurringFee', 'Tax') then 'USD' end",
         "product_region_code": "case when kind not in ('SavingsPlanRecurringFee', 'Tax') then region end",
         "product_location": "case when kind not in ('SavingsPlanRecurringFee', 'Tax') then location end",
-        "product_sku": "case when kind not in ('SavingsPlanRecurringFee', 'Tax') "
+        "product_sku": f"case when kind = 'SavingsPlanRecurringFee' then '{SP_SKU}' when kind <> 'Tax' "
         "then 'SKU' || lpad(cast(hash(usage_type) % 100000000 as varchar), 8, '0') end",
         "product_servicecode": "case when kind <> 'SavingsPlanRecurringFee' then code end",
         "product": "case when kind = 'SavingsPlanRecurringFee' then map(['product_name'], "

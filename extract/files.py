@@ -51,10 +51,11 @@ class FileInfo:
     modified_at: dt.datetime  # tz-aware, UTC
     sha256: str
     local_path: Path | None = None  # set when DuckDB can read the file directly
+    file_format: FileFormat | None = None  # when the uri has no file name to tell it (a table's local copy)
 
     @property
     def format(self) -> FileFormat:
-        return detect_format(self.uri)
+        return self.file_format or detect_format(self.uri)
 
 
 class FileStore(Protocol):
@@ -67,7 +68,8 @@ class FileStore(Protocol):
     def open(self, info: FileInfo) -> BinaryIO: ...
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes (read in chunks)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
@@ -103,7 +105,7 @@ class LocalFileStore:
                     uri=str(file.resolve()),
                     size=stat.st_size,
                     modified_at=dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC),
-                    sha256=_sha256(file),
+                    sha256=file_sha256(file),
                     local_path=file.resolve(),
                 )
             )

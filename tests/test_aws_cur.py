@@ -292,14 +292,8 @@ def test_every_sample_converts_and_reconciles_to_the_cent(configs_copy: Path, se
     assert {(f, p, c): v.quantize(CENT) for f, p, c, v in got} == {k: v.quantize(CENT) for k, v in expected.items()}
 
 
-@pytest.mark.slow
-def test_samples_pass_the_generated_mart_tests(settings: Settings, tmp_path: Path) -> None:
-    """All samples in one warehouse (with an OpenAI-less org), then `dbt build` of the whole project."""
-    for name in CUR_SAMPLES:
-        path = AWS_SAMPLES / name
-        start = dt.date.fromisoformat(next(iter(sample_unblended(path)))[0])
-        ctx = ctx_for(settings, start, start, run_id=f"run-{name}")
-        AWS_CUR_PROCESSOR.run(ctx, AwsCurConfig(uri=str(path), credential_id=name.split(".")[0].replace("_", "-")))
+def dbt_build(settings: Settings, tmp_path: Path, *extra: str) -> None:
+    """``dbt build`` of the whole project into ORG's warehouse (every raw table created first)."""
     from orchestrator.dbt_step import ensure_all_raw_tables
 
     ensure_all_raw_tables(settings, ORG, "local")
@@ -309,10 +303,60 @@ def test_samples_pass_the_generated_mart_tests(settings: Settings, tmp_path: Pat
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     dbt = Path(sys.executable).parent / "dbt"
-    args = [str(dbt), "build", "--project-dir", str(REPO), "--profiles-dir", str(REPO)]
+    args = [str(dbt), "build", "--project-dir", str(REPO), "--profiles-dir", str(REPO), *extra]
     args += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-5000:]
+
+
+@pytest.mark.slow
+def test_unused_commitment_gets_rows_of_its_own(settings: Settings, tmp_path: Path) -> None:
+    """FOCUS discount handling: the unused part of a recurring commitment fee is a Usage row with
+    CommitmentDiscountStatus Unused (EffectiveCost = the unused amount, BilledCost 0); the fee's Purchase row
+    bills the fee and has EffectiveCost 0, so EffectiveCost moves, never doubles."""
+    period = dt.date(2026, 6, 1)
+    path = write_cur2_parquet(tmp_path / "cur" / "part-0.parquet", period, days=1, hours=3)
+    fees = pq.read_table(path, filters=[("line_item_line_item_type", "=", "SavingsPlanRecurringFee")])
+    unused = [
+        Decimal(repr(total)) - Decimal(repr(used))
+        for total, used in zip(
+            fees.column("savings_plan_total_commitment_to_date").to_pylist(),
+            fees.column("savings_plan_used_commitment").to_pylist(),
+            strict=True,
+        )
+    ]
+    assert len(unused) == 3 and all(amount > 0 for amount in unused)
+    run_cur(settings, path, period, period)
+    dbt_build(settings, tmp_path, "--select", "+cost_data_standard_1_3")
+    rows = raw(
+        settings,
+        "select ChargeCategory, CommitmentDiscountStatus, ChargeFrequency, count(*), sum(BilledCost), "
+        "sum(EffectiveCost), count(distinct x_ChargeRowId), any_value(CommitmentDiscountId) "
+        "from main.cost_data_standard_1_3 where x_AwsLineItemType = 'SavingsPlanRecurringFee' group by 1, 2, 3 "
+        "order by 1",
+    )
+    fee_billed = sum((Decimal(repr(c)) for c in fees.column("line_item_unblended_cost").to_pylist()), Decimal(0))
+    sp_arn = fees.column("savings_plan_savings_plan_a_r_n")[0].as_py()
+    assert rows == [
+        ("Purchase", None, "Recurring", 3, fee_billed, Decimal(0), 3, sp_arn),
+        ("Usage", "Unused", "Usage-Based", 3, Decimal(0), sum(unused, Decimal(0)), 3, sp_arn),
+    ]
+    # the unused rows are new charge rows (ids of their own), not replacements
+    (total_rows,) = raw(settings, "select count(*) from main.cost_data_standard_1_3")[0]
+    assert total_rows == pq.read_metadata(path).num_rows + 3
+    report = run_conformance(settings, ORG)
+    assert [(r.rule_id, r.detail) for r in report.failed(strict=True)] == []
+
+
+@pytest.mark.slow
+def test_samples_pass_the_generated_mart_tests(settings: Settings, tmp_path: Path) -> None:
+    """All samples in one warehouse (with an OpenAI-less org), then `dbt build` of the whole project."""
+    for name in CUR_SAMPLES:
+        path = AWS_SAMPLES / name
+        start = dt.date.fromisoformat(next(iter(sample_unblended(path)))[0])
+        ctx = ctx_for(settings, start, start, run_id=f"run-{name}")
+        AWS_CUR_PROCESSOR.run(ctx, AwsCurConfig(uri=str(path), credential_id=name.split(".")[0].replace("_", "-")))
+    dbt_build(settings, tmp_path)
     conn = duckdb.connect(str(settings.warehouse_path(ORG)))
     try:
         categories = dict(

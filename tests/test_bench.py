@@ -59,8 +59,18 @@ def test_bench_harness_at_20k_rows(tmp_path: Path) -> None:
     assert pipeline["detail"]["dbt_mart_model_s"] is not None and pipeline["detail"]["dbt_tests_s"] > 0
     assert pipeline["detail"]["ratio_to_floor"] > 0 and by_name["reprocess_day_dbt"]["detail"]["fraction_of_full"] > 0
     assert by_name["reprocess_day_pipeline"]["detail"]["steps_rows.extract_cur"] > 0  # the day's month, reloaded
-    # the same FOCUS rows: count and money sums, after the full build and after each re-processing run
-    assert floor["detail"]["focus"]["rows"] == 20_000
+    # the same FOCUS rows: count and money sums, after the full build and after each re-processing run; one row per
+    # CUR row, plus one Unused row per recurring commitment fee with an unused part
+    (unused_fees,) = (
+        duckdb.connect()
+        .execute(
+            f"select count(*) from read_parquet('{tmp_path}/bench/data/*/data/*/*.parquet') "
+            "where line_item_line_item_type = 'SavingsPlanRecurringFee' "
+            "and savings_plan_total_commitment_to_date <> savings_plan_used_commitment"
+        )
+        .fetchone()
+    )
+    assert unused_fees > 0 and floor["detail"]["focus"]["rows"] == 20_000 + unused_fees
     for name in ("pipeline", "reprocess_day_dbt", "reprocess_day_pipeline"):
         assert by_name[name]["detail"]["focus"] == floor["detail"]["focus"], name
     assert [v["target"] for v in result["verdict"]] == [

@@ -27,6 +27,7 @@ from demo.gcp_billing import ACCOUNT, expected_totals, write_gcp_jsonl, write_gc
 from extract.files import list_files
 from extract.gcp_billing.processor import GCP_BILLING_EXPORT_PROCESSOR, GcpBillingExportConfig
 from extract.gcp_billing.reader import pyrepr_to_json, read_gcp_files
+from extract.gcp_billing.table_source import invoice_months, parse_table_uri
 from focusline.errors import ConfigError, InputDataError
 from focusline.settings import Settings
 from focusline.steps import StepContext, StepResult
@@ -263,8 +264,19 @@ def test_bad_input_names_file_field_and_value(
     assert str(path.resolve()) in str(caught.value)
 
 
-def test_bigquery_table_uri_is_accepted_but_not_available_yet(settings: Settings) -> None:
-    with pytest.raises(ConfigError, match="not available yet"):
+def test_table_uris_are_checked_and_gs_is_not_available_yet(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export table itself is read on the emulator (tests/test_gcp_billing_table.py); here: what fails first."""
+    assert parse_table_uri("bigquery://my-project.billing.gcp_billing_export_v1_0123") == (
+        "my-project.billing.gcp_billing_export_v1_0123"
+    )
+    assert invoice_months(dt.date(2026, 5, 28), dt.date(2026, 7, 2)) == ("202605", "202607")
+    for bad in ("bigquery://my-project.billing", "bigquery://My Project.b.t", "bigquery://p.d.t/extra"):
+        with pytest.raises(ConfigError, match="not a BigQuery table URI"):
+            run_gcp(settings, bad, *JUNE)
+    monkeypatch.delenv("FOCUSLINE_BQ_PROJECT", raising=False)
+    with pytest.raises(ConfigError, match="FOCUSLINE_BQ_PROJECT"):  # no BigQuery configured to read it with
         run_gcp(settings, "bigquery://my-project.billing.gcp_billing_export_resource_v1_0123", *JUNE)
     with pytest.raises(ConfigError, match="object store not available yet"):
         run_gcp(settings, "gs://bucket/exports/*.parquet", *JUNE)
@@ -329,7 +341,7 @@ def test_invoice_months_are_replaced_whole_and_older_exports_never_win(
 # -- the real samples, end to end through the CLI and dbt (DuckDB) -----------------------------------------------
 
 
-def write_config(configs: Path, uri: Path) -> None:
+def write_config(configs: Path, uri: Path | str) -> None:
     text = (REPO / "configs/cloud/gcp/billing_export.yml").read_text()
     text = text.replace("export_uri: exports/gcp/billing", f"export_uri: {uri}")
     (configs / "cloud/gcp/billing_export.yml").write_text(text)

@@ -39,21 +39,10 @@ PER_PERIOD_SQL = """
            sum(ListCost) as listed
     from {table} where x_ProviderSlug = 'gcp' group by 1, 2 order by 1, 2
 """
-
-
-# the unit-price rules (and the composites above them) whose verdict differs on the emulator (pass on DuckDB,
-# fail there): GCP's unit prices are derived by division (allocate_amount) and kept only where
-# cost = price x quantity holds
-EMULATOR_UNIT_PRICE_GAP = frozenset(
-    f"CAU-{column}-C-{number}"
-    for column, numbers in {
-        "ContractedUnitPrice": ("000-C", "004-M", "006-C", "015-C"),
-        "ListUnitPrice": ("000-C", "003-M", "005-C", "013-C"),
-        "PricingCurrencyContractedUnitPrice": ("000-C", "003-M", "012-C"),
-        "PricingCurrencyListUnitPrice": ("000-C", "003-M", "005-C", "012-C"),
-    }.items()
-    for number in numbers
-) | {"CAU-CostAndUsage-D-000-M", "CAU-CostAndUsage-D-002-M"}  # the dataset-level composites above them
+UNIT_PRICES_SQL = (
+    "select x_ChargeRowId, ListUnitPrice, ContractedUnitPrice from {table} "
+    "where x_ProviderSlug = 'gcp' and SkuPriceId is not null"
+)
 
 
 def shape(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], tuple[int, Decimal, Decimal, Decimal]]:
@@ -111,9 +100,22 @@ def test_gcp_billing_on_bigquery_matches_duckdb(
     )
     assert {key: value[1] for key, value in on_duckdb.items()} == expected
     assert on_bq == on_duckdb
-    # every FOCUS 1.3 MUST rule that can be checked on data holds on DuckDB; on the emulator the derived unit
-    # prices of some rows come out NULL (open gap, DECISIONLOG "Conformance on the BigQuery emulator")
-    report = conformance_on_both_engines(settings, org, known_differences=EMULATOR_UNIT_PRICE_GAP)
+    # the unit prices GCP's mapping derives by division (allocate_amount) are the same, row by row
+    bq_prices = {
+        r["x_ChargeRowId"]: (r["ListUnitPrice"], r["ContractedUnitPrice"])
+        for r in client.query(UNIT_PRICES_SQL.format(table=f"`{bq_env.project}.{org}_test.cost_data_standard_1_3`"))
+    }
+    conn = duckdb.connect(str(settings.warehouse_path(org)), read_only=True)
+    try:
+        duckdb_prices = {
+            r[0]: r[1:] for r in conn.execute(UNIT_PRICES_SQL.format(table="main.cost_data_standard_1_3")).fetchall()
+        }
+    finally:
+        conn.close()
+    assert sum(1 for prices in duckdb_prices.values() if prices[0] is not None) > 500
+    assert bq_prices == duckdb_prices
+    # every FOCUS 1.3 MUST rule that can be checked on data holds, with the same verdict on both engines
+    report = conformance_on_both_engines(settings, org)
     assert [(r.rule_id, r.failing_rows) for r in report.failed(strict=True)] == []
     raw = client.get_table(f"{bq_env.project}.{org}_test.raw_gcp_billing")
     types = {f.name: f.field_type for f in raw.schema}

@@ -7,25 +7,27 @@ billing period with export versions (``extract.billing_export``); the version of
 one. The default load key is the files' single billing account.
 
 ``uri`` is a local file, directory or glob of CSV / JSON lines / Parquet files (``gs://`` is accepted but
-not available yet). ``bigquery://project.dataset.table`` (the export table itself) is accepted by the
-interface and answered with a ConfigError until it is implemented.
+not available yet), or ``bigquery://project.dataset.table``, the export table itself (production): the
+invoice months overlapping the run's range are copied from it and read like an exported file
+(``table_source``).
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from extract.billing_export import ExportSourceConfig, load_billing_periods
-from extract.files import list_files
+from extract.files import FileInfo, list_files
+from extract.gcp_billing import table_source
 from extract.gcp_billing.reader import read_gcp_files
 from extract.gcp_billing.schema import RAW_GCP_BILLING
-from focusline.errors import ConfigError
 from focusline.steps import StepContext, StepResult
 
 PS_TYPE = "gcp.billing_export"
-BIGQUERY_SCHEME = "bigquery://"
 
 
 class GcpBillingExportConfig(ExportSourceConfig):
@@ -39,14 +41,17 @@ class GcpBillingExportProcessor:
     def run(self, ctx: StepContext, config: BaseModel) -> StepResult:
         if not isinstance(config, GcpBillingExportConfig):
             raise TypeError(f"expected GcpBillingExportConfig, got {type(config).__name__}")
-        if config.uri.startswith(BIGQUERY_SCHEME):
-            raise ConfigError(
-                f"reading the billing export table is not available yet ({config.uri}): "
-                f"{BIGQUERY_SCHEME}project.dataset.table is accepted by the interface; export the table to "
-                "Parquet or JSON lines and point uri at the files",
-                field="uri",
-            )
-        files = list_files(config.uri)
+        if not config.uri.startswith(table_source.SCHEME):
+            return self._load(ctx, config, list_files(config.uri))
+        table_source.parse_table_uri(config.uri)
+        with tempfile.TemporaryDirectory(prefix="focusline-gcp-table-") as work_dir:
+            copied = table_source.copy_export_table(config.uri, ctx.start_date, ctx.end_date, Path(work_dir))
+            if copied is None:
+                months = table_source.invoice_months(ctx.start_date, ctx.end_date)
+                return StepResult(0, {"files": 0, "invoice_months": list(months), "loaded_periods": []})
+            return self._load(ctx, config, [copied])
+
+    def _load(self, ctx: StepContext, config: GcpBillingExportConfig, files: list[FileInfo]) -> StepResult:
         ctx.check_alive()
         batch = read_gcp_files(files)
         try:

@@ -12,7 +12,10 @@ Listed in DECISIONLOG.md ("BigQuery emulator gaps").
   lost when the tree is regenerated): the DuckDB generator writes a parameterless DECIMAL as
   DECIMAL(38, 9).
 * ``CAST(x AS BIGNUMERIC)``: sqlglot writes DECIMAL(38,5) (5 fractional digits, where BigQuery
-  keeps 38). We use DECIMAL(38,10), the emulator's own BIGNUMERIC representation.
+  keeps 38). We use DECIMAL(38,10), the emulator's own BIGNUMERIC representation, in the text pin
+  and in the generator: a query that reads a view gets the view's BigQuery body inlined by the
+  emulator and regenerated, past the text pin (GCP's unit prices, divided in BIGNUMERIC, lost every
+  digit past the 5th in the mart while the view alone was right).
 * Column-name case: when a query reads a table and one of the emulator's type-aware rules rewrites
   it, the emulator runs sqlglot's ``qualify`` in the DuckDB dialect, which lower-cases every
   unquoted identifier, so ``select x as BilledCost`` comes back as ``billedcost`` (BigQuery keeps
@@ -21,17 +24,28 @@ Listed in DECISIONLOG.md ("BigQuery emulator gaps").
   with an enforced contract: the emulator rewrites the combined form for DuckDB only when the body
   is a bare SELECT, not a parenthesised one, and DuckDB then fails with a syntax error. We let it
   see through the parentheses.
+* Division with a NUMERIC or BIGNUMERIC operand: BigQuery divides exactly (NUMERIC rounds the
+  quotient half away from zero at 9 digits, BIGNUMERIC keeps 38). The emulator's DIV_DECIMAL rule
+  lets DuckDB divide in DOUBLE and casts the quotient to DECIMAL(38, 9), so ``trunc(a / b, 9)``
+  rounds where BigQuery truncates and loses digits past the 16th significant one (GCP's derived
+  unit prices missed the ``ListCost = ListUnitPrice x PricingQuantity`` tolerance). We divide in
+  Python ``Decimal`` through a UDF instead: NUMERIC / NUMERIC rounds half away from zero at 9
+  digits; a BIGNUMERIC operand gives the emulator's BIGNUMERIC, DECIMAL(38, 10), truncated, so a
+  ``trunc(..., 9)`` over it gives BigQuery's answer.
 
 Usage (scripts/bqemulator/start.sh and tests/bq_emulator.py): ``python serve.py start --rest-port ...``
 """
 
 from __future__ import annotations
 
+import decimal
 import re
 import sys
 from typing import Any
 
+import bqemulator.sql.builtin_udfs as builtin_udfs
 import bqemulator.sql.rewriter.create_table_schema_ctas as schema_ctas
+import bqemulator.sql.rules.aggregate_types as aggregate_types
 import bqemulator.sql.translator as translator
 from bqemulator.cli import main
 from sqlglot import exp
@@ -59,6 +73,8 @@ _original_datatype_sql = DuckDB.Generator.datatype_sql
 def _datatype_sql_numeric(self: Any, expression: exp.DataType) -> str:
     if expression.this == exp.DataType.Type.DECIMAL and not expression.expressions:
         return "DECIMAL(38, 9)"
+    if expression.this == exp.DataType.Type.BIGDECIMAL and not expression.expressions:
+        return "DECIMAL(38, 10)"
     return _original_datatype_sql(self, expression)
 
 
@@ -84,6 +100,65 @@ def _first_select_in_parens(body: Any) -> Any:
 
 
 schema_ctas._first_select = _first_select_in_parens
+
+_EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation, decimal.Overflow])
+_NANO = decimal.Decimal("1e-9")
+_BIG_SCALE = decimal.Decimal("1e-10")
+
+
+def _numeric_div(a: decimal.Decimal, b: decimal.Decimal) -> decimal.Decimal | None:
+    if b == 0:  # the emulator's own guard (SAFE_DIVIDE's CASE, or its error() for ``/``) runs first
+        return None
+    return _EXACT.divide(a, b).quantize(_NANO, rounding=decimal.ROUND_HALF_UP)
+
+
+def _bignumeric_div(a: decimal.Decimal, b: decimal.Decimal) -> decimal.Decimal | None:
+    if b == 0:
+        return None
+    return _EXACT.divide(a, b).quantize(_BIG_SCALE, rounding=decimal.ROUND_DOWN)
+
+
+_original_register_udfs = builtin_udfs.register_builtin_udfs
+
+
+def _register_udfs(connection: Any) -> None:
+    _original_register_udfs(connection)
+    for name, fn, dtype in (
+        ("focusline_numeric_div", _numeric_div, "DECIMAL(38, 9)"),
+        ("focusline_bignumeric_div", _bignumeric_div, "DECIMAL(38, 10)"),
+    ):
+        connection.create_function(name, fn, [dtype, dtype], dtype)
+
+
+builtin_udfs.register_builtin_udfs = _register_udfs
+
+
+def _is_bignumeric(operand: exp.Expression) -> bool:
+    dtype = getattr(operand, "type", None)
+    if not isinstance(dtype, exp.DataType):
+        return False
+    if dtype.this == exp.DataType.Type.BIGDECIMAL:
+        return True
+    scale = dtype.expressions[1] if len(dtype.expressions) > 1 else None
+    return scale is not None and int(scale.name or 0) > 9
+
+
+def _exact_decimal_div(self: Any, node: exp.Expression) -> exp.Expression:
+    big = _is_bignumeric(node.this) or _is_bignumeric(node.expression)
+    udf = "focusline_bignumeric_div" if big else "focusline_numeric_div"
+    return exp.Anonymous(this=udf, expressions=[node.this.copy(), node.expression.copy()])
+
+
+def _div_with_decimal_operand(self: Any, node: exp.Expression) -> bool:
+    # The original also skips a Div directly under a CAST to DECIMAL (its own output, a fixed point);
+    # ours is a function call, so ``CAST(a / b AS NUMERIC)`` is divided exactly too.
+    return isinstance(node, exp.Div) and (
+        aggregate_types._operand_is_decimal(node.this) or aggregate_types._operand_is_decimal(node.expression)
+    )
+
+
+aggregate_types.DivDecimalRule.applies_to = _div_with_decimal_operand
+aggregate_types.DivDecimalRule.rewrite = _exact_decimal_div
 
 if __name__ == "__main__":
     sys.argv[0] = "bqemulator"

@@ -101,13 +101,33 @@ charges_costed as (
             when aws_line_item_type = 'DiscountedUsage' then coalesce(reservation_effective_cost, 0)
             when aws_line_item_type = 'SavingsPlanCoveredUsage' then coalesce(savings_plan_effective_cost, 0)
             when aws_line_item_type in ('SavingsPlanNegation', 'SavingsPlanUpfrontFee') then 0
+            -- recurring commitment fees: the purchase row is 0; its unused part is a row of its own (below)
+            when aws_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') then 0
+            when aws_line_item_type = 'Fee' and reservation_arn is not null then 0
+            else unblended_cost
+        end as effective_cost,
+        case
             when aws_line_item_type = 'SavingsPlanRecurringFee'
                 then coalesce(savings_plan_total_commitment_to_date, 0) - coalesce(savings_plan_used_commitment, 0)
             when aws_line_item_type = 'RIFee'
                 then coalesce(reservation_unused_amortized_upfront_fee, 0) + coalesce(reservation_unused_recurring_fee, 0)
-            when aws_line_item_type = 'Fee' and reservation_arn is not null then 0
-            else unblended_cost
-        end as effective_cost,
+        end as unused_commitment_cost,
+        -- the commitment a row purchases or draws on: savings plans in money (the billing currency),
+        -- reservations in the usage unit (hours)
+        case
+            when commitment_kind = 'savings_plan' and savings_plan_arn is not null then
+                case aws_line_item_type
+                    when 'SavingsPlanCoveredUsage' then coalesce(savings_plan_effective_cost, 0)
+                    when 'SavingsPlanRecurringFee' then coalesce(savings_plan_total_commitment_to_date, unblended_cost)
+                    when 'SavingsPlanNegation' then 0
+                    else unblended_cost
+                end
+            when commitment_kind = 'reservation' and reservation_arn is not null then
+                case
+                    when aws_line_item_type = 'DiscountedUsage' then usage_amount
+                    else coalesce(reservation_total_reserved_units, usage_amount)
+                end
+        end as commitment_discount_quantity,
         -- public on-demand price: kept where AWS states one; discounts, credits and negations have none
         case
             when aws_line_item_type in {{ discount_types }}
@@ -116,6 +136,8 @@ charges_costed as (
             else coalesce(public_on_demand_cost, unblended_cost)
         end as list_cost,
         case
+            -- a negation offsets covered usage at no price: quantity 0, unit price 0 (FOCUS needs both on Usage)
+            when aws_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0
             when aws_line_item_type in {{ discount_types }}
                 or aws_line_item_type in ('Credit', 'Refund', 'SavingsPlanNegation')
                 or charge_category not in ('Usage', 'Purchase')
@@ -145,6 +167,37 @@ charges_costed as (
 
 ),
 
+{#- FOCUS 1.3 discount handling: a commitment not fully used in a period gets rows of ChargeCategory Usage
+    and CommitmentDiscountStatus Unused carrying the unused amount as EffectiveCost (BilledCost 0: the
+    purchase row bills it). One such row per recurring fee row with a non-zero unused amount. -#}
+charges_with_unused_commitment as (
+
+    select
+        *,
+        false as is_unused_commitment
+    from charges_costed
+
+    union all
+
+    select
+        * replace (
+            'Usage' as charge_category,
+            cast(0 as {{ focusline.type_money() }}) as unblended_cost,
+            unused_commitment_cost as effective_cost,
+            cast(0 as {{ focusline.type_money() }}) as list_cost,
+            cast(0 as {{ focusline.type_money() }}) as contracted_cost,
+            case when list_unit_price is not null then cast(0 as {{ focusline.type_money() }}) end as list_unit_price,
+            case
+                when commitment_kind = 'savings_plan' then unused_commitment_cost
+                else coalesce(reservation_unused_quantity, 0)
+            end as commitment_discount_quantity
+        ),
+        true as is_unused_commitment
+    from charges_costed
+    where aws_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') and unused_commitment_cost <> 0
+
+),
+
 {#- FOCUS column -> expression; every column not named here becomes a typed NULL -#}
 {%- set mapped = {
     'AvailabilityZone': 'availability_zone',
@@ -161,6 +214,7 @@ charges_costed as (
     'ChargeClass': "case when (aws_line_item_type = 'Refund' or aws_bill_type = 'Refund') and charge_period_start < billing_period_start_at then 'Correction' end",
     'ChargeDescription': 'line_item_description',
     'ChargeFrequency': "case
+            when is_unused_commitment then 'Usage-Based'
             when aws_line_item_type in ('SavingsPlanRecurringFee', 'RIFee') then 'Recurring'
             when aws_line_item_type = 'SavingsPlanUpfrontFee' then 'One-Time'
             when aws_line_item_type = 'Fee' and aws_bill_type = 'Anniversary' then 'Recurring'
@@ -171,10 +225,12 @@ charges_costed as (
     'ChargePeriodStart': 'charge_period_start',
     'CommitmentDiscountCategory': "case when commitment_kind = 'savings_plan' and savings_plan_arn is not null then 'Spend' when commitment_kind = 'reservation' and reservation_arn is not null then 'Usage' end",
     'CommitmentDiscountId': "case when commitment_kind = 'savings_plan' then savings_plan_arn when commitment_kind = 'reservation' then reservation_arn end",
-    'CommitmentDiscountStatus': "case when charge_category = 'Usage' and ((commitment_kind = 'savings_plan' and savings_plan_arn is not null) or (commitment_kind = 'reservation' and reservation_arn is not null)) then 'Used' end",
+    'CommitmentDiscountQuantity': 'commitment_discount_quantity',
+    'CommitmentDiscountUnit': "case when commitment_discount_quantity is not null then case when commitment_kind = 'savings_plan' then upper(billing_currency) else coalesce(pricing_unit, 'Hours') end end",
+    'CommitmentDiscountStatus': "case when is_unused_commitment then 'Unused' when charge_category = 'Usage' and ((commitment_kind = 'savings_plan' and savings_plan_arn is not null) or (commitment_kind = 'reservation' and reservation_arn is not null)) then 'Used' end",
     'CommitmentDiscountType': "case when commitment_kind = 'savings_plan' and savings_plan_arn is not null then 'Savings Plan' when commitment_kind = 'reservation' and reservation_arn is not null then 'Reserved Instance' end",
-    'ConsumedQuantity': 'case when aws_line_item_type in ' ~ covered_usage_types ~ ' then usage_amount end',
-    'ConsumedUnit': 'case when aws_line_item_type in ' ~ covered_usage_types ~ ' and usage_amount is not null then pricing_unit end',
+    'ConsumedQuantity': "case when is_unused_commitment then null when aws_line_item_type in " ~ covered_usage_types ~ " then usage_amount when aws_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0 end",
+    'ConsumedUnit': "case when is_unused_commitment then null when (aws_line_item_type in " ~ covered_usage_types ~ " or aws_line_item_type = 'SavingsPlanNegation') and usage_amount is not null then pricing_unit end",
     'ContractedCost': 'contracted_cost',
     'ContractedUnitPrice': 'list_unit_price',
     'EffectiveCost': 'effective_cost',
@@ -184,6 +240,7 @@ charges_costed as (
     'ListCost': 'list_cost',
     'ListUnitPrice': 'list_unit_price',
     'PricingCategory': "case
+            when is_unused_commitment then 'Committed'
             when charge_category = 'Usage' and aws_line_item_type in ('DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation') then 'Committed'
             when charge_category = 'Usage' and (pricing_term = 'Spot' or aws_usage_type like '%SpotUsage%') then 'Dynamic'
             when charge_category in ('Usage', 'Purchase') then 'Standard'
@@ -192,8 +249,8 @@ charges_costed as (
     'PricingCurrencyContractedUnitPrice': 'case when upper(coalesce(pricing_currency, billing_currency)) = upper(billing_currency) then list_unit_price end',
     'PricingCurrencyEffectiveCost': 'case when upper(coalesce(pricing_currency, billing_currency)) = upper(billing_currency) then effective_cost end',
     'PricingCurrencyListUnitPrice': 'case when upper(coalesce(pricing_currency, billing_currency)) = upper(billing_currency) then list_unit_price end',
-    'PricingQuantity': "case when charge_category in ('Usage', 'Purchase') and aws_line_item_type <> 'SavingsPlanNegation' then usage_amount end",
-    'PricingUnit': "case when charge_category in ('Usage', 'Purchase') and aws_line_item_type <> 'SavingsPlanNegation' and usage_amount is not null then pricing_unit end",
+    'PricingQuantity': "case when charge_category not in ('Usage', 'Purchase') then null when aws_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0 else usage_amount end",
+    'PricingUnit': "case when charge_category in ('Usage', 'Purchase') and usage_amount is not null then pricing_unit end",
     'ProviderName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
     'PublisherName': "case when is_marketplace then coalesce(legal_entity, 'AWS Marketplace') else 'Amazon Web Services' end",
     'RegionId': 'region_id',
@@ -217,7 +274,7 @@ charges_costed as (
     'x_run_id': 'x_run_id',
     'x_ingested_at': 'x_ingested_at',
     'x_ingestion_date': 'x_ingestion_date',
-    'x_ChargeRowId': 'line_item_row_id',
+    'x_ChargeRowId': 'case when is_unused_commitment then ' ~ focusline.generate_surrogate_key(['line_item_row_id', "'unused_commitment'"]) ~ ' else line_item_row_id end',
     'x_ProviderSlug': "'aws'",
     'x_CostSource': "'billed'",
     'x_ServiceCode': 'aws_product_code',
@@ -236,7 +293,7 @@ final as (
     select
         {{- focusline.select_focus_columns(mapped) }}
 
-    from charges_costed
+    from charges_with_unused_commitment
 
 )
 

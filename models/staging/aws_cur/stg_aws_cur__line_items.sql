@@ -62,6 +62,7 @@ renamed as (
         -- quantities
         line_item_usage_amount as usage_amount,
         reservation_total_reserved_units as reservation_total_reserved_units,
+        reservation_unused_quantity as reservation_unused_quantity,
 
         -- costs (the CUR's own precision; FOCUS rounds to its money type)
         line_item_unblended_cost as unblended_cost,
