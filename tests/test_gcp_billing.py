@@ -12,9 +12,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from extract.files import list_files
 from extract.gcp_billing.processor import GCP_BILLING_EXPORT_PROCESSOR, GcpBillingExportConfig
 from extract.gcp_billing.reader import pyrepr_to_json, read_gcp_files
 from extract.gcp_billing.table_source import invoice_months, parse_table_uri
-from focusline.errors import ConfigError, InputDataError
+from focusline.errors import ConfigError, InputDataError, TerminalError
 from focusline.settings import Settings
 from focusline.steps import StepContext, StepResult
 from run import cli
@@ -280,6 +282,52 @@ def test_table_uris_are_checked_and_gs_is_not_available_yet(
         run_gcp(settings, "bigquery://my-project.billing.gcp_billing_export_resource_v1_0123", *JUNE)
     with pytest.raises(ConfigError, match="object store not available yet"):
         run_gcp(settings, "gs://bucket/exports/*.parquet", *JUNE)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "error", "says"),
+    [
+        (403, "accessDenied", TerminalError, "not allowed to read the table"),
+        (404, "notFound", ConfigError, "does not exist or is not visible"),
+        (400, "invalidQuery", TerminalError, "cannot read the billing export table"),
+    ],
+)
+def test_bigquery_answers_for_the_export_table_become_clear_errors(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, status: int, reason: str, error: type, says: str
+) -> None:
+    """A local HTTP server answering the BigQuery REST API's get-table call with BigQuery's error shape."""
+    token = "ya29.secret-token-never-logged"
+    body = json.dumps(
+        {"error": {"code": status, "message": f"{reason}: Table my-project:billing.t", "errors": [{"reason": reason}]}}
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for key, value in {
+            "FOCUSLINE_BQ_PROJECT": "my-project",
+            "FOCUSLINE_BQ_API_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}",
+            "FOCUSLINE_BQ_METHOD": "oauth-secrets",
+            "FOCUSLINE_BQ_TOKEN": token,
+        }.items():
+            monkeypatch.setenv(key, value)
+        uri = "bigquery://my-project.billing.t"
+        with pytest.raises(error) as raised:
+            run_gcp(settings, uri, *JUNE)
+    finally:
+        server.shutdown()
+    assert says in str(raised.value) and uri in str(raised.value) and token not in str(raised.value)
 
 
 # -- late and restated data ---------------------------------------------------------------------------------------

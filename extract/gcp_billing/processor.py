@@ -45,7 +45,9 @@ class GcpBillingExportProcessor:
             return self._load(ctx, config, list_files(config.uri))
         table_source.parse_table_uri(config.uri)
         with tempfile.TemporaryDirectory(prefix="focusline-gcp-table-") as work_dir:
-            copied = table_source.copy_export_table(config.uri, ctx.start_date, ctx.end_date, Path(work_dir))
+            copied = table_source.copy_export_table(
+                config.uri, ctx.start_date, ctx.end_date, Path(work_dir), ctx.check_alive
+            )
             if copied is None:
                 months = table_source.invoice_months(ctx.start_date, ctx.end_date)
                 return StepResult(0, {"files": 0, "invoice_months": list(months), "loaded_periods": []})

@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from extract.files import FileInfo, file_sha256
 from focusline.bigquery import BigQuerySettings
-from focusline.errors import ConfigError, TransientError
+from focusline.errors import ConfigError, TerminalError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,15 @@ def invoice_months(start: dt.date, end: dt.date) -> tuple[str, str]:
     return f"{start.year:04d}{start.month:02d}", f"{end.year:04d}{end.month:02d}"
 
 
-def copy_export_table(uri: str, start: dt.date, end: dt.date, work_dir: Path) -> FileInfo | None:
+def copy_export_table(
+    uri: str, start: dt.date, end: dt.date, work_dir: Path, check_alive: Callable[[], None]
+) -> FileInfo | None:
     """Copy the invoice months of ``start..end`` from the export table into ``work_dir``/export.parquet;
-    None when the table has no row in those months."""
+    None when the table has no row in those months. ``check_alive`` runs between pages (cancel, deadline)."""
     import pyarrow.parquet as pq
+    import requests
     from google.api_core import exceptions
+    from google.auth.exceptions import GoogleAuthError
     from google.cloud import bigquery
 
     table_id = parse_table_uri(uri)
@@ -83,6 +88,7 @@ def copy_export_table(uri: str, start: dt.date, end: dt.date, work_dir: Path) ->
         writer = None
         try:
             for page in rows.to_arrow_iterable():
+                check_alive()
                 if page.num_rows == 0:  # an empty result still comes as one empty page
                     continue
                 if writer is None:
@@ -95,12 +101,16 @@ def copy_export_table(uri: str, start: dt.date, end: dt.date, work_dir: Path) ->
         raise ConfigError(
             f"{uri}: the BigQuery table does not exist or is not visible: {exc.message}", field="uri"
         ) from None
-    except exceptions.Forbidden as exc:
-        raise ConfigError(f"{uri}: no permission to read the table: {exc.message}", field="uri") from None
-    except (exceptions.ServerError, exceptions.TooManyRequests) as exc:
-        raise TransientError(f"{uri}: BigQuery did not answer: {exc.message}") from None
+    except (exceptions.Unauthorized, exceptions.Forbidden) as exc:
+        raise TerminalError(f"{uri}: not allowed to read the table: {exc.message}") from None
+    except GoogleAuthError as exc:
+        raise TerminalError(f"{uri}: no BigQuery credentials: {type(exc).__name__}") from None
+    except (exceptions.ServerError, exceptions.TooManyRequests, exceptions.RetryError) as exc:
+        raise TransientError(f"{uri}: BigQuery did not answer: {exc}") from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise TransientError(f"{uri}: BigQuery could not be reached: {type(exc).__name__}") from None
     except exceptions.BadRequest as exc:
-        raise ConfigError(f"{uri}: cannot read the billing export table: {exc.message}", field="uri") from None
+        raise TerminalError(f"{uri}: cannot read the billing export table: {exc.message}") from None
     if writer is None:
         logger.info("%s: no rows in invoice months %s..%s", uri, first, last)
         return None
