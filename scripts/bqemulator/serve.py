@@ -101,21 +101,18 @@ def _first_select_in_parens(body: Any) -> Any:
 
 schema_ctas._first_select = _first_select_in_parens
 
-_EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation, decimal.Overflow])
-_NANO = decimal.Decimal("1e-9")
-_BIG_SCALE = decimal.Decimal("1e-10")
+# 80 digits hold any DECIMAL(38, s) quotient and its quantized form (the default context's 28 do not).
+# A zero divisor raises, as BigQuery's ``/`` does; SAFE_DIVIDE's CASE keeps it from reaching the UDF.
+_EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero])
 
 
-def _numeric_div(a: decimal.Decimal, b: decimal.Decimal) -> decimal.Decimal | None:
-    if b == 0:  # the emulator's own guard (SAFE_DIVIDE's CASE, or its error() for ``/``) runs first
-        return None
-    return _EXACT.divide(a, b).quantize(_NANO, rounding=decimal.ROUND_HALF_UP)
+def _exact_divider(scale: int, rounding: str) -> Any:
+    quantum = decimal.Decimal(1).scaleb(-scale)
 
+    def divide(a: decimal.Decimal, b: decimal.Decimal) -> decimal.Decimal:
+        return _EXACT.divide(a, b).quantize(quantum, rounding=rounding, context=_EXACT)
 
-def _bignumeric_div(a: decimal.Decimal, b: decimal.Decimal) -> decimal.Decimal | None:
-    if b == 0:
-        return None
-    return _EXACT.divide(a, b).quantize(_BIG_SCALE, rounding=decimal.ROUND_DOWN)
+    return divide
 
 
 _original_register_udfs = builtin_udfs.register_builtin_udfs
@@ -123,11 +120,12 @@ _original_register_udfs = builtin_udfs.register_builtin_udfs
 
 def _register_udfs(connection: Any) -> None:
     _original_register_udfs(connection)
-    for name, fn, dtype in (
-        ("focusline_numeric_div", _numeric_div, "DECIMAL(38, 9)"),
-        ("focusline_bignumeric_div", _bignumeric_div, "DECIMAL(38, 10)"),
+    for name, scale, rounding in (
+        ("focusline_numeric_div", 9, decimal.ROUND_HALF_UP),  # BigQuery NUMERIC: half away from zero
+        ("focusline_bignumeric_div", 10, decimal.ROUND_DOWN),  # truncated: trunc(..., 9) over it is exact
     ):
-        connection.create_function(name, fn, [dtype, dtype], dtype)
+        dtype = f"DECIMAL(38, {scale})"
+        connection.create_function(name, _exact_divider(scale, rounding), [dtype, dtype], dtype)
 
 
 builtin_udfs.register_builtin_udfs = _register_udfs
