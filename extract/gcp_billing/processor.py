@@ -43,13 +43,10 @@ class GcpBillingExportProcessor:
             raise TypeError(f"expected GcpBillingExportConfig, got {type(config).__name__}")
         if not config.uri.startswith(table_source.SCHEME):
             return self._load(ctx, config, list_files(config.uri))
-        table_source.parse_table_uri(config.uri)
+        months = table_source.invoice_months(ctx.start_date, ctx.end_date)
         with tempfile.TemporaryDirectory(prefix="focusline-gcp-table-") as work_dir:
-            copied = table_source.copy_export_table(
-                config.uri, ctx.start_date, ctx.end_date, Path(work_dir), ctx.check_alive
-            )
+            copied = table_source.copy_export_table(config.uri, months, Path(work_dir), ctx.check_alive)
             if copied is None:
-                months = table_source.invoice_months(ctx.start_date, ctx.end_date)
                 return StepResult(0, {"files": 0, "invoice_months": list(months), "loaded_periods": []})
             return self._load(ctx, config, [copied])
 

@@ -52,10 +52,11 @@ def invoice_months(start: dt.date, end: dt.date) -> tuple[str, str]:
 
 
 def copy_export_table(
-    uri: str, start: dt.date, end: dt.date, work_dir: Path, check_alive: Callable[[], None]
+    uri: str, months: tuple[str, str], work_dir: Path, check_alive: Callable[[], None]
 ) -> FileInfo | None:
-    """Copy the invoice months of ``start..end`` from the export table into ``work_dir``/export.parquet;
-    None when the table has no row in those months. ``check_alive`` runs between pages (cancel, deadline)."""
+    """Copy the invoice months ``months`` (first, last: ``invoice_months``) from the export table into
+    ``work_dir``/export.parquet; None when the table has no row in those months. A malformed ``uri`` is a
+    ConfigError before anything is reached. ``check_alive`` runs between pages (cancel, deadline)."""
     import pyarrow.parquet as pq
     import requests
     from google.api_core import exceptions
@@ -63,6 +64,7 @@ def copy_export_table(
     from google.cloud import bigquery
 
     table_id = parse_table_uri(uri)
+    first, last = months
     client = BigQuerySettings.from_env().client()
     try:
         table = client.get_table(table_id)
@@ -73,7 +75,6 @@ def copy_export_table(
                 f"(its fields: {', '.join(sorted(columns)[:12])})",
                 field="uri",
             )
-        first, last = invoice_months(start, end)
         job = client.query(
             f"select * from `{table_id}` where invoice.month between @first_month and @last_month",
             job_config=bigquery.QueryJobConfig(
