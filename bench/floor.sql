@@ -152,12 +152,10 @@ select
     case when commitment_discount_quantity is not null then
         case when commitment_kind = 'savings_plan' then upper(line_item_currency_code) else coalesce(pricing_unit, 'Hours') end
     end as CommitmentDiscountUnit,
-    case when is_unused_commitment then null
-         when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') then usage_amount
+    case when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') then usage_amount
          when line_item_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0 end as ConsumedQuantity,
-    case when is_unused_commitment then null
-         when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')
-             and usage_amount is not null then pricing_unit end as ConsumedUnit,
+    case when line_item_line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation')
+        and usage_amount is not null then pricing_unit end as ConsumedUnit,
     cast(null as json) as ContractApplied,
     contracted_cost as ContractedCost,
     cast(list_unit_price as decimal(38, 9)) as ContractedUnitPrice,

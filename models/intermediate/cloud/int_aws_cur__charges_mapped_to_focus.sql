@@ -190,7 +190,8 @@ charges_with_unused_commitment as (
             case
                 when commitment_kind = 'savings_plan' then unused_commitment_cost
                 else coalesce(reservation_unused_quantity, 0)
-            end as commitment_discount_quantity
+            end as commitment_discount_quantity,
+            {{ focusline.generate_surrogate_key(['line_item_row_id', "'unused_commitment'"]) }} as line_item_row_id
         ),
         true as is_unused_commitment
     from charges_costed
@@ -229,8 +230,8 @@ charges_with_unused_commitment as (
     'CommitmentDiscountUnit': "case when commitment_discount_quantity is not null then case when commitment_kind = 'savings_plan' then upper(billing_currency) else coalesce(pricing_unit, 'Hours') end end",
     'CommitmentDiscountStatus': "case when is_unused_commitment then 'Unused' when charge_category = 'Usage' and ((commitment_kind = 'savings_plan' and savings_plan_arn is not null) or (commitment_kind = 'reservation' and reservation_arn is not null)) then 'Used' end",
     'CommitmentDiscountType': "case when commitment_kind = 'savings_plan' and savings_plan_arn is not null then 'Savings Plan' when commitment_kind = 'reservation' and reservation_arn is not null then 'Reserved Instance' end",
-    'ConsumedQuantity': "case when is_unused_commitment then null when aws_line_item_type in " ~ covered_usage_types ~ " then usage_amount when aws_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0 end",
-    'ConsumedUnit': "case when is_unused_commitment then null when (aws_line_item_type in " ~ covered_usage_types ~ " or aws_line_item_type = 'SavingsPlanNegation') and usage_amount is not null then pricing_unit end",
+    'ConsumedQuantity': "case when aws_line_item_type in " ~ covered_usage_types ~ " then usage_amount when aws_line_item_type = 'SavingsPlanNegation' and usage_amount is not null then 0 end",
+    'ConsumedUnit': "case when (aws_line_item_type in " ~ covered_usage_types ~ " or aws_line_item_type = 'SavingsPlanNegation') and usage_amount is not null then pricing_unit end",
     'ContractedCost': 'contracted_cost',
     'ContractedUnitPrice': 'list_unit_price',
     'EffectiveCost': 'effective_cost',
@@ -274,7 +275,7 @@ charges_with_unused_commitment as (
     'x_run_id': 'x_run_id',
     'x_ingested_at': 'x_ingested_at',
     'x_ingestion_date': 'x_ingestion_date',
-    'x_ChargeRowId': 'case when is_unused_commitment then ' ~ focusline.generate_surrogate_key(['line_item_row_id', "'unused_commitment'"]) ~ ' else line_item_row_id end',
+    'x_ChargeRowId': 'line_item_row_id',
     'x_ProviderSlug': "'aws'",
     'x_CostSource': "'billed'",
     'x_ServiceCode': 'aws_product_code',
