@@ -7,13 +7,9 @@ from focusline.settings import Settings
 from orchestrator.conformance import ConformanceReport, run_conformance
 
 
-def conformance_on_both_engines(
-    settings: Settings, org: str, *, known_differences: frozenset[str] = frozenset()
-) -> ConformanceReport:
+def conformance_on_both_engines(settings: Settings, org: str) -> ConformanceReport:
     """Run the conformance tests on ORG's mart on BigQuery and on DuckDB; assert equal statuses per rule.
 
-    ``known_differences``: rules whose verdicts are known to differ (an open, documented gap); the test
-    fails if any other rule differs, and also if a known one stops differing (so the pin is removed).
     Returns the DuckDB report, for the caller's own expectations (which rules fail, with how many rows).
     """
     on_bigquery = {r.rule_id: r.status for r in run_conformance(settings, org, target="bigquery").results}
@@ -21,6 +17,6 @@ def conformance_on_both_engines(
     on_duckdb = {r.rule_id: r.status for r in report.results}
     assert set(on_bigquery) == set(on_duckdb)
     differ = {rule: (status, on_bigquery[rule]) for rule, status in on_duckdb.items() if on_bigquery[rule] != status}
-    assert set(differ) == known_differences, f"rule: (DuckDB, BigQuery) {differ}"
+    assert differ == {}, f"rule: (DuckDB, BigQuery) {differ}"
     assert report.summary()["pass"] >= 300
     return report
